@@ -1,0 +1,1 @@
+"""HTTP routers, one module per room; ``firstlight.api.app.ROUTERS`` lists them."""

@@ -1,0 +1,124 @@
+"""Settings from ``FIRSTLIGHT_*`` environment variables and an optional ``firstlight.toml``.
+
+Precedence, highest first: keyword arguments, environment variables, the TOML file (``FIRSTLIGHT_CONFIG``
+or ``./firstlight.toml``), then the defaults below. The defaults are the embedded mode: SQLite and a local
+vault inside ``./firstlight-data``, no other service needed.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Settings", "get_settings"]
+
+DEFAULT_CONFIG_FILE = "firstlight.toml"
+
+
+def _config_file() -> Path | None:
+    path = Path(os.environ.get("FIRSTLIGHT_CONFIG", DEFAULT_CONFIG_FILE))
+    return path if path.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Rooms add their own fields here, each with a safe default."""
+
+    model_config = SettingsConfigDict(env_prefix="FIRSTLIGHT_", extra="ignore")
+
+    # --- core -------------------------------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path("firstlight-data"),
+        description="Folder for the SQLite database, the evidence vault and saved indexes.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; defaults to SQLite in data_dir. postgresql://… for production.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8080
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Run migrations on serve. Default: yes for embedded SQLite, no for other databases.",
+    )
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, description="Largest HTTP request body accepted (413 above)."
+    )
+    # --- events -----------------------------------------------------------------------------------------
+    worker_enabled: bool = Field(default=True, description="Process events inside `serve`.")
+    worker_poll_seconds: float = 0.5
+    event_max_attempts: int = Field(
+        default=8, description="Handler failures before an event is parked as failed (dead letter)."
+    )
+    # --- reports (see docs/reports.md) --------------------------------------------------------------------
+    report_deadline_p1_s: float = Field(default=15 * 60, description="P1 'immediately': overdue after.")
+    report_deadline_p2_s: float = Field(default=4 * 3600, description="P2: overdue after (seconds).")
+    report_deadline_p3_s: float = Field(default=24 * 3600, description="P3: overdue after (seconds).")
+    service_jurisdictions: list[str] = Field(
+        default=["UK"], description="Where the service is established: UK → NCA, US → NCMEC, both."
+    )
+    report_uk_linked_only: bool = Field(
+        default=False, description="Non-UK provider (OSA s.66(2)): send the NCA only UK-linked content."
+    )
+    report_nca_when_reported_to_ncmec: bool = Field(
+        default=False, description="Also send the NCA content already reported to NCMEC (s.70(5) exempts)."
+    )
+    ncmec_base_url: str = Field(
+        default="https://exttest.cybertip.org/ispws", description="ISPWS base URL (test by default)."
+    )
+    ncmec_username: str | None = None
+    ncmec_password: str | None = None
+    report_reporter: dict[str, str] = Field(
+        default_factory=dict,
+        description="Reporter/organisation fields: company, platform, first_name, last_name, email, "
+        "phone, country_code, legal_url, terms_url, company_template (JSON in the environment).",
+    )
+    report_delivery_lease_s: float = Field(default=300, description="A delivery worker's claim.")
+    report_retry_base_s: float = Field(default=30, description="First retry delay of a failed step.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The URL actually used: the configured one, or SQLite inside ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'firstlight.db').resolve()}"
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = _config_file()
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def _cached_settings() -> Settings:
+    return Settings()
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """The process's settings; with overrides, a fresh object (used by tests and the CLI)."""
+    if overrides:
+        return Settings(**overrides)
+    return _cached_settings()

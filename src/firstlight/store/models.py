@@ -1,0 +1,15 @@
+"""Imports every room's models so that ``Base.metadata`` is complete (for Alembic and schema checks).
+
+Rooms add one import line here for their ``models`` module.
+"""
+
+from firstlight.audit import models as audit_models  # noqa: F401
+from firstlight.auth import models as auth_models  # noqa: F401
+from firstlight.events import models as events_models  # noqa: F401
+from firstlight.reports import models as reports_models  # noqa: F401
+from firstlight.streams import models as streams_models  # noqa: F401
+from firstlight.store.db import Base
+
+metadata = Base.metadata
+
+__all__ = ["metadata"]
