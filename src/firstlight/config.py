@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     report_delivery_lease_s: float = Field(default=300, description="A delivery worker's claim.")
     report_retry_base_s: float = Field(default=30, description="First retry delay of a failed step.")
 
+    # --- livestreams (see docs/livestreams.md) ------------------------------------------------------------
+    stream_max_per_worker: int = Field(default=64, description="Sessions one worker monitors.")
+    stream_queue_size: int = Field(default=8, description="Frames queued per session.")
+    stream_t1_fps: float = Field(default=2.0, description="Frames per second analysed from tier T1 up.")
+    stream_open_timeout_s: float = Field(default=30.0, description="Wait for a pulled stream's first data.")
+    stream_read_timeout_s: float = Field(default=10.0, description="Close a silent pulled stream.")
+    stream_near_margin: int = Field(default=16, description="Weak-signal PDQ bits.")
+    stream_scan_visibilities: list[str] = ["public", "private", "one_to_one"]  # sessions analysed
+    stream_frame_classifiers: list[str] = Field(default_factory=list, description="Enabled (none).")
+    stream_classifier_options: dict[str, dict] = Field(default_factory=dict, description="Per classifier.")
+
     @property
     def resolved_database_url(self) -> str:
         """The URL actually used: the configured one, or SQLite inside ``data_dir``."""

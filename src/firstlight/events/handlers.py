@@ -25,7 +25,9 @@ __all__ = ["HANDLER_MODULES", "Handler", "handlers_for", "load_handler_modules",
 Handler = Callable[[Session, StoredEvent], None]
 
 # Rooms add their handler module here (one line each).
-HANDLER_MODULES: list[str] = []
+HANDLER_MODULES: list[str] = [
+    "firstlight.streams.handlers",
+]
 
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 _loaded = False
