@@ -34,9 +34,13 @@ console = Console()
 err = Console(stderr=True)
 
 # Room command groups: (module with a Typer ``app``, group name). Rooms add one line here.
-COMMAND_GROUPS: list[tuple[str, str]] = []
+COMMAND_GROUPS: list[tuple[str, str]] = [
+    ("firstlight.streams.cli", "streams"),
+]
 # Room top-level commands: (module, function name, command name). Rooms add one line here.
-TOP_COMMANDS: list[tuple[str, str, str]] = []
+TOP_COMMANDS: list[tuple[str, str, str]] = [
+    ("firstlight.streams.cli", "watch", "watch"),
+]
 
 
 def open_database(settings: Settings | None = None) -> Database:

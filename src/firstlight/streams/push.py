@@ -37,6 +37,9 @@ class PushLimits:
     max_frame_bytes: int = 8 * 1024 * 1024
     max_segment_bytes: int = 32 * 1024 * 1024
     max_segment_frames: int = 30 * 30
+    """Frames decoded from one segment (30 s at 30 fps)."""
+    max_sampled_frames: int = 32
+    """Frames of one post kept for analysis: bounds the memory one post can hold."""
     max_pixels: int = 7680 * 4320
 
 
@@ -105,7 +108,7 @@ class PushDecoder:
             ctx = stream.codec_context
             ctx.skip_frame = "DEFAULT" if self.sampler.dense else "NONKEY"
             seg_origin: float | None = None
-            decoded = 0
+            decoded = sampled = 0
             try:
                 for frame in container.decode(stream):
                     decoded += 1
@@ -127,6 +130,12 @@ class PushDecoder:
                     if not self.sampler.want(stream_time, bool(frame.key_frame)):
                         continue
                     self.sampler.taken(stream_time)
+                    sampled += 1
+                    if sampled > self.limits.max_sampled_frames:
+                        raise TooLarge(
+                            f"one post may carry at most {self.limits.max_sampled_frames} frames at this "
+                            "tier's sampling rate: send shorter segments"
+                        )
                     w, h = analysis_size(frame.width, frame.height)
                     yield SampledFrame(
                         stream_time=stream_time,

@@ -50,6 +50,15 @@ class FrameQueue:
             self._items.append(frame)
             return dropped
 
+    def put_all(self, frames: list[SampledFrame]) -> None:
+        """Add every frame or none (push ingest): refused when they do not fit beside what is queued.
+        An empty queue takes one post whatever its size, so a post larger than the queue is not refused
+        forever (the push decoder bounds a post's sampled frames)."""
+        with self._lock:
+            if self._items and len(self._items) + len(frames) > self.maxsize:
+                raise QueueFull
+            self._items.extend(frames)
+
     def room(self) -> int:
         with self._lock:
             return self.maxsize - len(self._items)

@@ -216,26 +216,21 @@ class StreamWorker:
                 code="backpressure",
                 details={"retry_after_s": 1, "queued": len(live.queue)},
             )
-        queued = 0
         with live.analysis_lock:  # the push decoder keeps per-session state
             frames = list(live.push_decoder.decode(data, offset_seconds=offset_seconds, fps=live.want_fps()))
-        for frame in frames:
-            try:
-                live.queue.put(frame, when_full="refuse")
-                queued += 1
-            except QueueFull:
-                live.frames_dropped += 1
-                metrics.FRAMES_DROPPED.labels("push").inc()
-                if queued == 0:
-                    raise Unavailable(
-                        "this session's frame queue is full; retry shortly",
-                        code="backpressure",
-                        details={"retry_after_s": 1},
-                    ) from None
-                break
-        if queued:
+        try:
+            live.queue.put_all(frames)
+        except QueueFull:
+            live.frames_dropped += len(frames)
+            metrics.FRAMES_DROPPED.labels("push").inc(len(frames))
+            raise Unavailable(
+                "this session's frame queue is full; retry shortly or sample less often",
+                code="backpressure",
+                details={"retry_after_s": 1, "queued": len(live.queue)},
+            ) from None
+        if frames:
             self._schedule(live)
-        return queued
+        return len(frames)
 
     def end(self, stream_id: str, reason: str = "ended") -> bool:
         """Stop a session: no more input; what is queued is still analysed, then it closes."""
