@@ -53,6 +53,7 @@ def make_video(
     show_from: float | None = None,
     image: Image.Image | None = None,
     fmt: str = "mp4",
+    bframes: int = 0,
 ) -> bytes:
     """Encode a test-pattern H.264 video; from ``show_from`` seconds on, ``image`` fills the frame."""
     buf = io.BytesIO()
@@ -62,7 +63,7 @@ def make_video(
     stream.width, stream.height = size
     stream.pix_fmt = "yuv420p"
     stream.codec_context.gop_size = int(gop_seconds * fps)
-    stream.codec_context.options = {"sc_threshold": "0", "preset": "ultrafast", "bf": "0"}
+    stream.codec_context.options = {"sc_threshold": "0", "preset": "ultrafast", "bf": str(bframes)}
     shown = None
     if image is not None:
         shown = np.asarray(image.convert("RGB").resize(size))

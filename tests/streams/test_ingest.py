@@ -30,6 +30,20 @@ def test_pull_keyframes_only_by_default(tmp_path):
     assert frames[0].evidence_jpeg()[:3] == b"\xff\xd8\xff"
 
 
+def test_pull_keyframes_come_out_at_once_even_with_b_frames(tmp_path):
+    # A decoder holds frames back to reorder B-frames; with only keyframes decoded that would delay each
+    # keyframe by two GOPs. Each keyframe must come out before the next packet is read.
+    path = tmp_path / "b.mp4"
+    make_video(path, seconds=8, fps=10, gop_seconds=2, bframes=2)
+    reader = PullReader(str(path))
+    seen = []
+    with pytest.raises(PullClosed):
+        for f in reader.frames():
+            seen.append((round(f.stream_time, 2), reader.packets))
+    assert [t for t, _ in seen] == [0.0, 2.0, 4.0, 6.0]
+    assert [n for _, n in seen] == [1, 21, 41, 61]
+
+
 def test_pull_dense_from_the_first_frame_when_the_tier_asks(tmp_path):
     path = tmp_path / "v.mp4"
     make_video(path, seconds=3, fps=10)

@@ -50,6 +50,9 @@ class PullOptions:
     max_pixels: int = 7680 * 4320
     max_gop_packets: int = 900
     """Packets kept for a GOP replay; longer GOPs are not replayed (dense sampling waits a keyframe)."""
+    realtime: bool = False
+    """Read no faster than the stream's own clock (like ffmpeg's ``-re``): for files played as live streams
+    in demos and benchmarks. Live sources pace themselves."""
     time_origin: str = "auto"
     """``auto``: RTMP/FLV timestamps are the publisher's clock (0 = stream start); other formats count
     from the first packet read. ``zero`` or ``first`` force one or the other."""
@@ -157,13 +160,19 @@ class PullReader:
                     raise PullClosed("stopped")
                 if deadline is not None and time.monotonic() > deadline:
                     raise PullClosed("limit", "maximum duration reached")
-                if packet.dts is None and packet.size == 0:
-                    continue  # the demuxer's final flush packet
+                if packet.size == 0:  # the demuxer's final flush packet: drain the decoder
+                    if sampler.dense:
+                        yield from self._decode(ctx, None, sampler, origin or 0.0, stream.time_base)
+                    continue
                 self.packets += 1
                 if self.first_packet_at is None:
                     self.first_packet_at = time.monotonic()
                 if origin is None and packet.pts is not None and packet.time_base is not None:
                     origin = float(packet.pts * packet.time_base)
+                if self.options.realtime and packet.pts is not None and packet.time_base is not None:
+                    due = self.first_packet_at + float(packet.pts * packet.time_base) - (origin or 0.0)
+                    while not self.stop.is_set() and time.monotonic() < due:
+                        self.stop.wait(min(due - time.monotonic(), 0.5))
                 if packet.is_keyframe:
                     self.keyframes += 1
                     gop = []
@@ -179,7 +188,16 @@ class PullReader:
                         ctx.flush_buffers()
                         to_decode = list(gop)  # replay the GOP with the full decoder
                 for pkt in to_decode:
-                    yield from self._decode(ctx, pkt, sampler, origin or 0.0)
+                    if sampler.dense:
+                        yield from self._decode(ctx, pkt, sampler, origin or 0.0, stream.time_base)
+                    elif pkt.is_keyframe:
+                        # Keyframes only: drain the decoder after each one. A stream with B-frames makes
+                        # the decoder hold frames back for reordering (has_b_frames), which with only
+                        # keyframes decoded would delay each keyframe by two GOPs (4 s at a 2 s GOP).
+                        # A keyframe depends on nothing before it, so draining and resetting is safe.
+                        yield from self._decode(ctx, pkt, sampler, origin or 0.0, stream.time_base)
+                        yield from self._decode(ctx, None, sampler, origin or 0.0, stream.time_base)
+                        ctx.flush_buffers()
         except PullClosed:
             raise
         except av.error.ExitError as exc:
@@ -191,17 +209,20 @@ class PullReader:
         raise PullClosed("ended")
 
     def _decode(
-        self, ctx: Any, packet: Any, sampler: FrameSampler, origin: float
+        self, ctx: Any, packet: Any, sampler: FrameSampler, origin: float, time_base: Any
     ) -> Iterator[SampledFrame]:
         try:
             frames = ctx.decode(packet)
+        except av.error.EOFError:
+            return
         except av.error.InvalidDataError:
             return  # one corrupt packet: the decoder recovers at the next keyframe
         for frame in frames:
             self.decoded += 1
-            if frame.time is None:
+            if frame.pts is None:
                 continue
-            stream_time = max(0.0, float(frame.time) - origin)
+            base = frame.time_base or time_base  # frames drained without a packet carry no time base
+            stream_time = max(0.0, float(frame.pts * base) - origin)
             keyframe = bool(frame.key_frame)
             if not sampler.want(stream_time, keyframe):
                 continue

@@ -1,8 +1,9 @@
 """The in-memory side of a live session: its bounded frame queue, tier machine, analyser and counters.
 
-Backpressure: each session's queue holds at most ``maxsize`` frames. Pull ingest drops the *oldest* waiting
-frame when the queue is full (a live monitor wants the newest picture; every drop is counted per session
-and in Prometheus). Push ingest refuses instead (HTTP 503 with ``Retry-After``), so the platform knows to
+Backpressure: each session's queue holds at most ``maxsize`` frames. Pull ingest of a live stream drops the
+*oldest* waiting frame when the queue is full (a live monitor wants the newest picture; every drop is counted
+per session and in Prometheus); pull ingest of a file waits for room instead, since a file can be read more
+slowly. Push ingest refuses instead (HTTP 503 with ``Retry-After``), so the platform knows to
 slow down or sample less; nothing it was told we accepted is dropped.
 """
 
@@ -37,14 +38,25 @@ class FrameQueue:
         self.maxsize = maxsize
         self._items: deque[SampledFrame] = deque()
         self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
 
-    def put(self, frame: SampledFrame, *, when_full: Literal["drop_oldest", "refuse"]) -> int:
-        """Add a frame; returns how many older frames were dropped to make room."""
+    def put(
+        self,
+        frame: SampledFrame,
+        *,
+        when_full: Literal["drop_oldest", "refuse", "block"],
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Add a frame; returns how many older frames were dropped to make room. ``block`` waits for room
+        (a file can be read more slowly; a live stream cannot) until ``stop`` is set."""
         with self._lock:
             dropped = 0
             while len(self._items) >= self.maxsize:
                 if when_full == "refuse":
                     raise QueueFull
+                if when_full == "block" and not (stop is not None and stop.is_set()):
+                    self._room.wait(0.2)
+                    continue
                 self._items.popleft().release()
                 dropped += 1
             self._items.append(frame)
@@ -65,7 +77,10 @@ class FrameQueue:
 
     def pop(self) -> SampledFrame | None:
         with self._lock:
-            return self._items.popleft() if self._items else None
+            if not self._items:
+                return None
+            self._room.notify()
+            return self._items.popleft()
 
     def clear(self) -> int:
         with self._lock:
@@ -73,6 +88,7 @@ class FrameQueue:
             for frame in self._items:
                 frame.release()
             self._items.clear()
+            self._room.notify_all()
             return n
 
     def __len__(self) -> int:

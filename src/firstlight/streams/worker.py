@@ -295,9 +295,12 @@ class StreamWorker:
     def _pull_loop(self, live: LiveSession) -> None:
         reader = PullReader(live.url or "", options=self.config.pull, want_fps=live.want_fps, stop=live.stop)
         reason = "ended"
+        url = (live.url or "").lower()
+        is_file = url.startswith(("/", "file:", ".")) or "://" not in url
+        when_full = "block" if is_file else "drop_oldest"
         try:
             for frame in reader.frames():
-                dropped = live.queue.put(frame, when_full="drop_oldest")
+                dropped = live.queue.put(frame, when_full=when_full, stop=live.stop)
                 if dropped:
                     live.frames_dropped += dropped
                     metrics.FRAMES_DROPPED.labels("pull").inc(dropped)
