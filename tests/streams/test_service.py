@@ -49,6 +49,18 @@ def test_stream_start_is_recorded_once_and_prior_override_starts_at_t1(db, strea
         start_stream(s, {"stream_id": "s2", "streamer_account": "a"}, prior_tier="T3")
 
 
+def test_unreadable_urls_are_recorded_invalid_and_file_urls_need_permission(db, stream_env):
+    with db.begin() as s:
+        bad = start_stream(s, {"stream_id": "u1", "streamer_account": "a", "stream_url": "gopher://x/y"})
+        local = start_stream(s, {"stream_id": "u2", "streamer_account": "a", "stream_url": "/etc/passwd"},
+                             allow_files=False)
+        lenient = start_stream(s, {"stream_id": "u3", "streamer_account": "a", "prior_tier": "T3"})
+    assert bad.status == "invalid" and "rtmp" in bad.end_reason
+    assert local.status == "invalid" and "stream_allow_file_urls" in local.end_reason
+    assert lenient.tier == "T2"  # a platform's prior_tier is capped at review
+    assert "u1" not in stream_env and "u2" not in stream_env
+
+
 def test_out_of_scope_visibility_is_recorded_but_not_analysed(db, stream_env):
     with db.begin() as s:
         row = start_stream(s, {"stream_id": "p1", "streamer_account": "a", "visibility": "one_to_one"},

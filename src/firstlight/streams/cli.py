@@ -139,7 +139,7 @@ def _watch_with_database(
     assert worker is not None
     with db.begin() as session:
         start_stream(session, {"stream_id": stream_id, "streamer_account": streamer, "stream_url": url},
-                     prior_tier=start_tier.label)
+                     prior_tier=start_tier.label, allow_files=True)
     shown = 0
     try:
         deadline = time.monotonic() + 10

@@ -136,6 +136,21 @@ def _prior(
     return min(tier, Tier.T2), info
 
 
+_NETWORK_SCHEMES = ("rtmp://", "rtmps://", "rtsp://", "rtsps://", "srt://", "http://", "https://")
+
+
+def _check_url(url: str, allow_files: bool) -> str | None:
+    """Why ``url`` cannot be pulled, or None."""
+    lowered = url.strip().lower()
+    if lowered.startswith(_NETWORK_SCHEMES):
+        return None
+    if "://" not in lowered or lowered.startswith("file:"):
+        if allow_files:
+            return None
+        return "stream_url names a local file; set stream_allow_file_urls to allow it"
+    return "stream_url must be rtmp(s)://, rtsp(s)://, srt:// or http(s):// (HLS)"
+
+
 def _prior_summary(tier: Tier, info: dict[str, Any]) -> str:
     if info.get("override") and Tier.parse(info["override"]) >= tier:
         return f"starting tier {tier.label} set by the platform (prior_tier)"
@@ -152,9 +167,14 @@ def start_stream(
     started_at: datetime | None = None,
     prior_tier: str | None = None,
     scan_visibilities: tuple[str, ...] | list[str] | None = None,
+    allow_files: bool | None = None,
 ) -> StreamSessionRow:
     """Record a live session and decide its starting tier. Idempotent: the same stream id returns the
-    existing row. ``payload.stream_url`` makes it a pull session; without it the platform pushes frames."""
+    existing row. ``payload.stream_url`` makes it a pull session; without it the platform pushes frames.
+
+    A URL Firstlight cannot or may not read (an unknown scheme; a local file unless ``allow_files`` or the
+    ``stream_allow_file_urls`` setting) records the session as ``invalid`` with the reason, rather than
+    failing the event again and again."""
     if isinstance(payload, dict):
         payload = StreamStartPayload.model_validate(payload)
     existing = session.scalar(
@@ -162,23 +182,29 @@ def start_stream(
     )
     if existing is not None:
         return existing
+    ignored: dict[str, Any] = {}
     if prior_tier is None:
         extra = getattr(payload, "model_extra", None) or {}
-        prior_tier = extra.get("prior_tier")
+        if extra.get("prior_tier") is not None:  # from the platform's event: lenient, capped at T2
+            try:
+                prior_tier = min(Tier.parse(extra["prior_tier"]), Tier.T2).label
+            except ValueError:
+                ignored["ignored_prior_tier"] = str(extra["prior_tier"])[:20]
     started_at = started_at or utcnow()
     url = payload.stream_url
-    if url is not None and not url.lower().startswith(
-        ("rtmp://", "rtmps://", "rtsp://", "rtsps://", "srt://", "http://", "https://", "file:", "/")
-    ):
-        raise Invalid("stream_url must be rtmp(s)://, rtsp(s)://, srt://, http(s):// (HLS) or a file")
-    if scan_visibilities is None:
+    settings = None
+    if scan_visibilities is None or allow_files is None:
         from firstlight.config import get_settings
 
-        scan_visibilities = getattr(
-            get_settings(), "stream_scan_visibilities", ["public", "private", "one_to_one"]
-        )
-    in_scope = payload.visibility in scan_visibilities
+        settings = get_settings()
+    if scan_visibilities is None:
+        scan_visibilities = getattr(settings, "stream_scan_visibilities", ["public", "private", "one_to_one"])
+    if allow_files is None:
+        allow_files = bool(getattr(settings, "stream_allow_file_urls", False))
+    url_problem = _check_url(url, allow_files) if url else None
+    in_scope = payload.visibility in scan_visibilities and url_problem is None
     tier, info = _prior(session, payload, started_at, prior_tier) if in_scope else (Tier.T0, {})
+    info.update(ignored)
     now = utcnow()
     row = StreamSessionRow(
         stream_id=payload.stream_id,
@@ -189,8 +215,11 @@ def start_stream(
         countries=dict(payload.countries),
         ingest="pull" if url else "push",
         stream_url=url,
-        status="live" if in_scope else "out_of_scope",
-        end_reason=None if in_scope else f"visibility {payload.visibility!r} is not scanned by settings",
+        status="live" if in_scope else ("invalid" if url_problem else "out_of_scope"),
+        end_reason=url_problem if url_problem else (
+            None if in_scope else f"visibility {payload.visibility!r} is not scanned by settings"
+        ),
+        ended_at=None if in_scope else utcnow(),
         tier=tier.label,
         prior=info or None,
         started_at=started_at,
