@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     stream_read_timeout_s: float = Field(default=10.0, description="Close a silent pulled stream.")
     stream_near_margin: int = Field(default=16, description="Weak-signal PDQ bits.")
     stream_scan_visibilities: list[str] = ["public", "private", "one_to_one"]  # sessions analysed
+    stream_allow_file_urls: bool = Field(default=False, description="stream.start may name a local file.")
     stream_frame_classifiers: list[str] = Field(default_factory=list, description="Enabled (none).")
     stream_classifier_options: dict[str, dict] = Field(default_factory=dict, description="Per classifier.")
 
