@@ -155,3 +155,26 @@ def test_stream_frame_events_feed_the_worker_and_end_closes(db, stream_env):
 def test_unknown_stream_push_is_not_found(db, stream_env):
     with pytest.raises(NotFound):
         push_media(db, "nope", jpeg_bytes(standin_image()))
+
+
+def test_in_stream_session_risk_raises_the_tier_but_never_past_review(db, stream_env):
+    from sqlalchemy import update
+
+    from firstlight.detect.models import RiskSession
+    from firstlight.streams import supervise
+
+    with db.begin() as s:
+        start_stream(s, {"stream_id": "risky", "streamer_account": "frank", "visibility": "private",
+                         "paid": True, "viewer_accounts": ["gina"]})
+    assert stream_env.get("risky").tier.label == "T0"
+    for tier in ("T1", "T2"):
+        with db.begin() as s:
+            s.execute(update(RiskSession).where(RiskSession.stream_id == "risky").values(tier=tier))
+        assert supervise(db)["raised"] == 1
+        assert stream_env.get("risky").tier.label == tier
+    assert supervise(db)["raised"] == 0
+    with db.session() as s:
+        state = get_stream(s, "risky").as_dict()
+        assert [e["rule"] for e in state["escalations"]] == ["session_risk", "session_risk"]
+        assert state["escalations"][1]["to_tier"] == "T2" and state["case_id"] is not None
+        assert s.scalars(select(Action)).all() == []  # risk alone never acts

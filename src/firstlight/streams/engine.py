@@ -247,6 +247,7 @@ def supervise(db: Any) -> dict[str, int]:
     for stream_id in ended:
         if worker.end(stream_id, "ended"):
             stopped += 1
+    raised = _follow_session_risk(database, worker)
     key = id(worker)
     if running and time.monotonic() - _last_heartbeat.get(key, 0.0) >= HEARTBEAT_S:
         _last_heartbeat[key] = time.monotonic()
@@ -257,4 +258,42 @@ def supervise(db: Any) -> dict[str, int]:
                 .where(StreamSessionRow.worker_id == worker.worker_id)
                 .values(updated_at=utcnow())
             )
-    return {"adopted": adopted, "stopped": stopped}
+    return {"adopted": adopted, "stopped": stopped, "raised": raised}
+
+
+def _follow_session_risk(database: Any, worker: StreamWorker) -> int:
+    """Raise live sessions whose in-stream risk (chat, payments: the session-risk room) now asks for more."""
+    below = {s.stream_id: s for s in worker.sessions() if s.tier < Tier.T2 and not s.closed}
+    if not below:
+        return 0
+    try:
+        from firstlight.detect import get_session_risk
+        from firstlight.detect.models import RiskSession
+    except ImportError:  # the session-risk room is optional
+        return 0
+    raised = 0
+    with database.session() as session:
+        rows = session.execute(
+            select(RiskSession.stream_id, RiskSession.tier).where(
+                RiskSession.stream_id.in_(sorted(below)), RiskSession.ended_at.is_(None)
+            )
+        ).all()
+        for stream_id, tier in rows:
+            try:
+                target = Tier.parse(tier)
+            except ValueError:
+                continue
+            if target <= below[stream_id].tier:
+                continue
+            risk = get_session_risk(session, stream_id)
+            top = sorted(risk.contributions, key=lambda c: -abs(c.logit))[:3]
+            observation = Observation(
+                kind="prior",
+                strength="review" if target >= Tier.T2 else "weak",
+                summary=(f"session risk rose to {risk.score:.2f} during the stream ({risk.tier_hint}): "
+                         + "; ".join(c.explanation for c in top)),
+                details=risk.as_dict(),
+            )
+            if worker.raise_tier(stream_id, target, observation) is not None:
+                raised += 1
+    return raised

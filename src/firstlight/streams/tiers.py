@@ -174,6 +174,7 @@ RULE_SEGMENT_MATCH = "known_segment"
 RULE_REVIEW_SIGNAL = "review_signal"
 RULE_REPEATED_WEAK = "repeated_weak_signals"
 RULE_WEAK_SIGNAL = "weak_signal"
+RULE_SESSION_RISK = "session_risk"
 
 
 class TierMachine:
@@ -197,6 +198,13 @@ class TierMachine:
         """Raise the starting tier from the session prior (capped at T2)."""
         target = min(Tier.parse(tier), Tier.T2)
         return self._raise(target, RULE_PRIOR, observation.summary, [observation], None)
+
+    def raise_from_risk(
+        self, tier: Tier, observation: Observation, *, stream_time: float | None = None
+    ) -> Escalation | None:
+        """The session's risk rose during the stream (chat, payments): raise the tier, capped at T2."""
+        target = min(Tier.parse(tier), Tier.T2)
+        return self._raise(target, RULE_SESSION_RISK, observation.summary, [observation], stream_time)
 
     def observe(
         self,

@@ -244,6 +244,18 @@ class StreamWorker:
             self._maybe_close(live)
         return True
 
+    def raise_tier(self, stream_id: str, tier: Tier, observation: Observation) -> Escalation | None:
+        """Raise a session's tier from outside its frames (in-stream session risk); capped at T2."""
+        live = self.get(stream_id)
+        if live is None or live.closed:
+            return None
+        with live.analysis_lock:
+            last = live.last_findings.stream_time if live.last_findings is not None else None
+            escalation = live.machine.raise_from_risk(tier, observation, stream_time=last)
+            if escalation is not None:
+                self._escalated(live, escalation, None, None)
+        return escalation
+
     def wait_closed(self, stream_id: str, timeout: float = 30.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -384,12 +396,13 @@ class StreamWorker:
             live.queue.clear()
 
     def _escalated(
-        self, live: LiveSession, escalation: Escalation, frame: SampledFrame, findings: FrameFindings
+        self, live: LiveSession, escalation: Escalation, frame: SampledFrame | None,
+        findings: FrameFindings | None,
     ) -> None:
         first_alert = escalation.is_alert and live.first_alert_at is None
         if first_alert:
             live.first_alert_at = utcnow()
-            live.first_alert_stream_time = frame.stream_time
+            live.first_alert_stream_time = frame.stream_time if frame is not None else escalation.stream_time
         try:
             self.sink.escalated(live, escalation, frame, findings)
         except Exception:
