@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from streams_media import jpeg_bytes, make_video, pattern_frame, standin_image
-from test_service import block_bank
+from test_streams_service import block_bank
 from typer.testing import CliRunner
 
 from firstlight import events
