@@ -35,6 +35,7 @@ err = Console(stderr=True)
 
 # Room command groups: (module with a Typer ``app``, group name). Rooms add one line here.
 COMMAND_GROUPS: list[tuple[str, str]] = [
+    ("firstlight.compliance.cli", "assess"),
     ("firstlight.streams.cli", "streams"),
 ]
 # Room top-level commands: (module, function name, command name). Rooms add one line here.

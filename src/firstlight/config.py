@@ -85,6 +85,7 @@ class Settings(BaseSettings):
     report_delivery_lease_s: float = Field(default=300, description="A delivery worker's claim.")
     report_retry_base_s: float = Field(default=30, description="First retry delay of a failed step.")
 
+    compliance_review_days: int = Field(default=365, ge=1, description="Days between OSA reviews.")
     # --- livestreams (see docs/livestreams.md) ------------------------------------------------------------
     stream_max_per_worker: int = Field(default=64, description="Sessions one worker monitors.")
     stream_queue_size: int = Field(default=8, description="Frames queued per session.")

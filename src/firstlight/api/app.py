@@ -27,6 +27,7 @@ ROUTERS: list[str] = [
     "firstlight.api.routes.health",
     "firstlight.api.routes.events",
     "firstlight.api.routes.admin",
+    "firstlight.api.routes.compliance",
     "firstlight.api.routes.streams",
 ]
 

@@ -36,6 +36,7 @@ SCOPES: dict[str, str] = {
     "banks:write": "create banks and add, import or disable entries",
     "cases:review": "work the review queue and see protected media",
     "reports:submit": "prepare and submit reports to the NCA and NCMEC",
+    "compliance:write": "set the service profile, record risk assessments, read compliance records",
     "admin": "everything, including keys and configuration",
 }
 KEY_PREFIX = "fl"
