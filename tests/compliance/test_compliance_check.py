@@ -80,8 +80,21 @@ def test_a_confirmed_but_unreported_incidence_fails_with_no_prevalence_threshold
     assert _codes(result) == ["csea_unreported"]
     (finding,) = result.failures
     assert finding.subject == "case 42"
-    assert "report task is still open and overdue" in finding.message
+    assert "report task is open and past its priority timeframe" in finding.message
     assert "no prevalence threshold" in finding.message and "s.66" in finding.ref
+
+
+def test_a_report_on_its_way_within_its_timeframe_is_a_warning(kite_live, snapshot) -> None:
+    document = parse_profile(kite_live(measures=EVERYTHING_STATED))
+    for status, code in (
+        ("open", "csea_report_pending"),
+        ("none", "csea_unreported"),
+        ("closed", "csea_unreported"),
+    ):
+        case = ConfirmedCase(case_id=3, subject_account="a", report_task_status=status)
+        result = _check(document, snapshot(config=GOOD_CONFIG, confirmed_cases=[case]))
+        assert [f.code for f in result.findings if f.subject == "case 3"] == [code]
+        assert result.ok is (status == "open")
 
 
 def test_content_reported_to_ncmec_is_not_unreported(kite_live, snapshot) -> None:

@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import yaml
 
 from firstlight.compliance import load_risk_profiles
 from firstlight.store import Database
+from firstlight.store.db import utcnow
 
 from .conftest import kite_live_document
 
@@ -52,6 +54,10 @@ def _confirm_unreported_case(data_dir: Path) -> int:
         claim(session, case.id, reviewer="rev")
         decide_case(session, case.id, reviewer="rev", decision="confirm", category="other")
         case_id = case.id
+    with database.begin() as session:  # the report's timeframe passes with nothing delivered
+        from firstlight.reports.models import ReportTask
+
+        session.query(ReportTask).update({ReportTask.due_at: utcnow() - timedelta(hours=1)})
     database.dispose()
     return case_id
 

@@ -112,9 +112,19 @@ def test_a_snapshot_from_real_rows_and_the_check_flags_the_unreported_case(db, s
     with db.begin() as session:
         save_profile(session, parse_profile(kite_live()), author="dpo")
     with db.session() as session:
+        pending = run_check(session, settings)
+    # Just confirmed: the report task is open and within its timeframe, so the check warns …
+    assert [f.subject for f in pending.findings if f.code == "csea_report_pending"] == [f"case {case_id}"]
+    # … and once the timeframe has passed with nothing delivered, it fails.
+    from firstlight.reports.models import ReportTask
+
+    with db.begin() as session:
+        session.query(ReportTask).update({ReportTask.due_at: utcnow() - timedelta(minutes=1)})
+    with db.session() as session:
         result = run_check(session, settings)
     unreported = [f for f in result.failures if f.code == "csea_unreported"]
     assert [f.subject for f in unreported] == [f"case {case_id}"]
+    assert "report_overdue" in {f.code for f in result.failures}
 
 
 def test_a_finished_ncmec_report_counts_as_reported(db, settings) -> None:

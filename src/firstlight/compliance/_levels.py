@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["LEVELS", "RiskLevel", "highest"]
+__all__ = ["LEVELS", "RiskLevel"]
 
 
 class RiskLevel(StrEnum):
@@ -60,8 +60,3 @@ class RiskLevel(StrEnum):
 
 LEVELS = ("negligible", "low", "medium", "high")
 _RANK = {name: rank for rank, name in enumerate(LEVELS)}
-
-
-def highest(*levels: RiskLevel) -> RiskLevel:
-    """The highest of the given levels (the rule when evidence is inconclusive)."""
-    return max(levels, key=lambda level: level.rank)

@@ -10,7 +10,9 @@ and the current snapshot, and lists findings, each with the duty it rests on:
 * an applicable Codes measure with no evidence, statement or recorded alternative (s.23(3)–(4)), or an
   alternative without the s.23(4)(c)–(d) reasoning;
 * **any confirmed CSEA incidence not reported** to the NCA or a foreign agency (s.66; reports to NCMEC count,
-  s.70(5)) — with no prevalence threshold: one unreported case fails the check;
+  s.70(5)) — with no prevalence threshold: one unreported case fails the check once it has no report task,
+  its task was closed without a delivered report, or its task is past the SI 2026/268 timeframe (a task still
+  within its timeframe is a warning: the report is on its way);
 * report tasks past their SI 2026/268 timeframe.
 
 Severity ``fail`` is a likely contravention, ``warn`` needs attention, ``info`` is context. The check passes
@@ -101,16 +103,27 @@ def _reporting_findings(snapshot: ActivitySnapshot, profile: ServiceProfile) -> 
                     severity="info",
                     code="csea_not_uk_linked",
                     message=f"{what}{when}, not reported; not UK-linked, so a non-UK provider must not "
-                    "report "
-                    "it to the NCA (report it where the provider's own law requires)",
+                    "report it to the NCA (report it where the provider's own law requires)",
                     ref="OSA s.66(2), s.70(6)",
+                    subject=subject,
+                )
+            )
+            continue
+        if case.report_task_status == "open" and not case.report_overdue:
+            findings.append(
+                Finding(
+                    severity="warn",
+                    code="csea_report_pending",
+                    message=f"{what}{when}, not reported yet; its report task is open and within its "
+                    "priority timeframe",
+                    ref="OSA s.66; SI 2026/268 (priority timeframes)",
                     subject=subject,
                 )
             )
             continue
         task = {
             "none": "no report task exists",
-            "open": "its report task is still open" + (" and overdue" if case.report_overdue else ""),
+            "open": "its report task is open and past its priority timeframe",
             "delivered": "its report task shows no delivered destination",
             "closed": "its report task was closed without a delivered report",
         }[case.report_task_status]

@@ -11,7 +11,8 @@ this order of preference, from:
 3. **a recorded alternative** with its reason (OSA s.23(4)).
 
 The outcome is a ``status``: ``evidenced``, ``stated``, ``alternative``, ``missing``, ``not_applicable``,
-``undetermined`` (hinges on a harm not yet assessed) or ``upcoming`` (laid, not yet in force).
+``undetermined`` (hinges on a harm not yet assessed), ``upcoming`` (laid, not yet in force) or
+``optional`` (a measure a service may take, such as D13).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ EXPERT_HASH_SOURCES = frozenset(
 TAKEDOWN_KINDS = frozenset({"block_content", "remove_content", "end_stream", "takedown"})
 
 Status = Literal[
-    "evidenced", "stated", "alternative", "missing", "not_applicable", "undetermined", "upcoming"
+    "evidenced", "stated", "alternative", "missing", "not_applicable", "undetermined", "upcoming", "optional"
 ]
 
 
@@ -389,6 +390,8 @@ STATEMENT = "operator_statement"
 def _status(measure: Measure, facts: list[EvidenceFact], statement: str | None, alternative: Any) -> Status:
     if alternative is not None:
         return "alternative"
+    if measure.optional and not statement:
+        return "optional"  # e.g. D13: a service may rely on it, and need not
     derived = [f for f in facts if f.required]
     needs_statement = STATEMENT in measure.evidence
     if derived and all(f.ok for f in derived) and (statement or not needs_statement):
