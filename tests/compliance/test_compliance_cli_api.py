@@ -128,6 +128,8 @@ def test_the_api_sets_the_profile_records_and_serves_documents(app_client, make_
         "user_profiles",
     ]
 
+    draft = app_client.post("/v1/compliance/assessments", json={"dry_run": True}, headers=headers)
+    assert draft.status_code == 200 and draft.json()["record"] is None
     created = app_client.post("/v1/compliance/assessments", json={"reason": "first"}, headers=headers)
     assert created.status_code == 201, created.text
     record = created.json()["record"]

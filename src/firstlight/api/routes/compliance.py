@@ -121,10 +121,15 @@ class RunIn(BaseModel):
 
 @router.post("/assessments", status_code=201, summary="Assess and record the next version")
 def create_assessment(
-    db: DbDep, settings: SettingsDep, body: RunIn | None = None, principal: auth.Principal = Compliance
+    db: DbDep,
+    settings: SettingsDep,
+    response: Response,
+    body: RunIn | None = None,
+    principal: auth.Principal = Compliance,
 ) -> dict[str, Any]:
     body = body or RunIn()
     if body.dry_run:
+        response.status_code = 200  # nothing was created
         with db.session() as session:
             draft = service.preview_assessment(session, settings)
         return {"record": None, "assessment": draft.model_dump(mode="json")}
