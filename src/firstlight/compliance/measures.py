@@ -38,6 +38,7 @@ __all__ = [
     "EvidenceFact",
     "MeasureResult",
     "evaluate_measures",
+    "format_seconds",
     "measure_environment",
     "percentile",
 ]
@@ -138,9 +139,10 @@ def _takedown_seconds(snapshot: ActivitySnapshot) -> list[float]:
     return [s for a in snapshot.actions if a.kind in TAKEDOWN_KINDS for s in a.seconds]
 
 
-def _fmt_seconds(value: float | None) -> str:
+def format_seconds(value: float | None, *, missing: str = "n/a") -> str:
+    """A duration for people: seconds, minutes or hours."""
     if value is None:
-        return "n/a"
+        return missing
     if value < 120:
         return f"{value:.1f} s"
     if value < 7200:
@@ -199,8 +201,8 @@ def _ttd(profile: ServiceProfile, s: ActivitySnapshot) -> EvidenceFact:
     samples = _takedown_seconds(s)
     p50, p90 = percentile(samples, 50), percentile(samples, 90)
     text = (
-        f"time to takedown (event accepted → action delivered): p50 {_fmt_seconds(p50)}, "
-        f"p90 {_fmt_seconds(p90)} over {len(samples)} takedown(s)"
+        f"time to takedown (event accepted → action delivered): p50 {format_seconds(p50)}, "
+        f"p90 {format_seconds(p90)} over {len(samples)} takedown(s)"
         if samples
         else "no takedowns in the period, so no time-to-takedown figures"
     )

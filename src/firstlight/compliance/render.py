@@ -19,6 +19,7 @@ from firstlight.compliance._charts import HEIGHT as CHART_HEIGHT
 from firstlight.compliance._charts import WIDTH as CHART_WIDTH
 from firstlight.compliance._charts import all_charts
 from firstlight.compliance.assessment import Assessment
+from firstlight.compliance.measures import format_seconds
 from firstlight.compliance.transparency import TransparencyData
 
 __all__ = [
@@ -41,13 +42,7 @@ _env = Environment(
 
 
 def _secs(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if value < 120:
-        return f"{value:.1f} s"
-    if value < 7200:
-        return f"{value / 60:.1f} min"
-    return f"{value / 3600:.1f} h"
+    return format_seconds(value, missing="–")
 
 
 def _pct(value: float | None) -> str:
