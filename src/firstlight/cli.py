@@ -35,11 +35,13 @@ err = Console(stderr=True)
 
 # Room command groups: (module with a Typer ``app``, group name). Rooms add one line here.
 COMMAND_GROUPS: list[tuple[str, str]] = [
+    ("firstlight.banks.cli", "bank"),
     ("firstlight.compliance.cli", "assess"),
     ("firstlight.streams.cli", "streams"),
 ]
 # Room top-level commands: (module, function name, command name). Rooms add one line here.
 TOP_COMMANDS: list[tuple[str, str, str]] = [
+    ("firstlight.banks.cli", "match", "match"), ("firstlight.banks.cli", "scan", "scan"),
     ("firstlight.streams.cli", "watch", "watch"),
 ]
 

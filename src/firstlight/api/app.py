@@ -27,6 +27,9 @@ ROUTERS: list[str] = [
     "firstlight.api.routes.health",
     "firstlight.api.routes.events",
     "firstlight.api.routes.admin",
+    "firstlight.api.routes.hashing",
+    "firstlight.api.routes.banks",
+    "firstlight.api.routes.hma",
     "firstlight.api.routes.compliance",
     "firstlight.api.routes.streams",
 ]

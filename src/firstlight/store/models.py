@@ -5,6 +5,7 @@ Rooms add one import line here for their ``models`` module.
 
 from firstlight.audit import models as audit_models  # noqa: F401
 from firstlight.auth import models as auth_models  # noqa: F401
+from firstlight.banks import models as banks_models  # noqa: F401
 from firstlight.compliance import models as compliance_models  # noqa: F401
 from firstlight.events import models as events_models  # noqa: F401
 from firstlight.reports import models as reports_models  # noqa: F401
