@@ -105,6 +105,10 @@ class LagSink(NullSink):
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        self.closed_sessions: list = []
+
+    def closed(self, live) -> None:  # type: ignore[no-untyped-def]
+        self.closed_sessions.append(live)
 
     def progress(self, live) -> None:  # type: ignore[no-untyped-def]
         if live.last_findings is not None:
@@ -143,6 +147,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int)
     parser.add_argument("--bank-size", type=int)
     parser.add_argument("--no-paced", action="store_true")
+    parser.add_argument("--paced", type=int, help="streams in the paced run (default: 80 %% of capacity)")
     args = parser.parse_args()
     seconds = args.seconds or (10 if args.quick else 20)
     streams = args.streams or (16 if args.quick else 40)
@@ -177,10 +182,11 @@ def main() -> None:
         print(f"ratio firstlight / anchor: {fl_spc / anchor_spc:.2f}  (goal: ≥ 30 streams per core)")
 
         if not args.no_paced:
-            paced = max(1, int(0.8 * fl_spc))
+            paced = args.paced or max(1, int(0.8 * fl_spc))
             p_cpu, p_wall, p_frames, worker, sink = run_firstlight(db, video, paced, realtime=True)
             print(f"paced: {paced} streams in real time for {seconds} s: cpu {p_cpu:.1f} s over wall "
                   f"{p_wall:.1f} s ({100 * p_cpu / p_wall:.0f} % of the core), {p_frames} frames, "
+                  f"{sum(s.frames_dropped for s in sink.closed_sessions)} dropped, "
                   f"analysis lag behind the stream clock p50 {pct(sink.lags, 0.5):.3f} s, "
                   f"p95 {pct(sink.lags, 0.95):.3f} s, max {max(sink.lags, default=float('nan')):.3f} s")
         db.dispose()
