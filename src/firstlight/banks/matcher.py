@@ -77,12 +77,6 @@ def _new_pdq_index() -> Any:
     return PDQMatchIndex()
 
 
-def _new_vpdq_index() -> Any:
-    from firstlight.banks.index import VPDQMatchIndex
-
-    return VPDQMatchIndex()
-
-
 def _new_exact_index() -> Any:
     from firstlight.banks.index import ExactMatchIndex
 
@@ -159,7 +153,7 @@ class Matcher:
 
     def _reset(self) -> None:
         self._pdq = _new_pdq_index()
-        self._vpdq = _new_vpdq_index()
+        self._vpdq = _new_pdq_index()
         self._exact = {}
         self._indexed = _Bitmap()
         self._cursor = 0
@@ -231,7 +225,17 @@ class Matcher:
         if signal_type == "pdq":
             index = self._pdq
         elif signal_type == "vpdq":
-            index = self._vpdq
+            from firstlight.signals import PDQ_MIN_QUALITY, vpdq_from_signal_str
+
+            try:
+                frames = vpdq_from_signal_str(value)
+            except Invalid:
+                log.warning("bank entry %s has an unreadable vPDQ signal; not indexed", entry_id)
+                return
+            good = dict.fromkeys(f.pdq_hex for f in frames if f.quality >= PDQ_MIN_QUALITY)
+            self._vpdq.add_all((h, entry_id) for h in good)
+            self._indexed.add(entry_id)
+            return
         elif is_exact(signal_type):
             fam = _family(signal_type)
             index = self._exact.get(fam)
@@ -412,10 +416,10 @@ class Matcher:
         if state["cursor"] > top:
             return False
         try:
-            from firstlight.banks.index import ExactMatchIndex, PDQMatchIndex, VPDQMatchIndex
+            from firstlight.banks.index import ExactMatchIndex, PDQMatchIndex
 
             pdq = PDQMatchIndex.load(snap / "pdq.idx")
-            vpdq = VPDQMatchIndex.load(snap / "vpdq.idx")
+            vpdq = PDQMatchIndex.load(snap / "vpdq.idx")
             exact = {fam: ExactMatchIndex.load(snap / f"exact-{fam}.idx") for fam in state["exact"]}
             indexed = _Bitmap((snap / "indexed.bin").read_bytes())
         except Exception:
@@ -433,7 +437,7 @@ class Matcher:
     def stats(self) -> dict[str, Any]:
         return {
             "pdq": len(self._pdq) if self._pdq is not None else 0,
-            "vpdq": len(self._vpdq) if self._vpdq is not None else 0,
+            "vpdq_frames": len(self._vpdq) if self._vpdq is not None else 0,
             **{fam: len(index) for fam, index in self._exact.items()},
             "cursor": self._cursor,
             "pending_ids": len(self._gaps),
@@ -460,13 +464,21 @@ class Matcher:
         return out
 
     def _vpdq_candidates(self, signal: Any) -> list[_Candidate]:
-        out = []
-        for hit in self._vpdq.query(signal.value):
-            sim = hit.similarity_info
-            q, c = float(sim.query_match_percent), float(sim.compared_match_percent)
-            detail = {"query_match_percent": round(q, 1), "compared_match_percent": round(c, 1)}
-            out.append(_Candidate(signal, int(hit.metadata), round(100 - min(q, c)), detail))
-        return out
+        """Videos with a frame within 31 bits of enough of the query's frames to possibly pass the rule
+        (the rule itself is checked against the stored frames in ``_verify``). A one-frame query gives
+        every video holding a near frame, which is what live-stream matching asks."""
+        from firstlight.signals import PDQ_MIN_QUALITY, VPDQ_QUERY_MATCH_PERCENT, vpdq_from_signal_str
+
+        frames = vpdq_from_signal_str(signal.value)
+        hashes = list(dict.fromkeys(f.pdq_hex for f in frames if f.quality >= PDQ_MIN_QUALITY))
+        if not hashes:
+            return []
+        votes: dict[int, int] = {}
+        for hits in self._vpdq.query_batch(hashes, 31):
+            for eid in {int(eid) for eid, _ in hits}:
+                votes[eid] = votes.get(eid, 0) + 1
+        needed = len(hashes) * VPDQ_QUERY_MATCH_PERCENT / 100.0
+        return [_Candidate(signal, eid, 0) for eid, n in sorted(votes.items()) if n >= needed]
 
 
 # --- one matcher per database, per process -----------------------------------------------------------------
@@ -632,8 +644,14 @@ def _verify(c: _Candidate, stored: dict[str, str]) -> tuple[str | None, str, int
         value = stored.get("vpdq")
         if value is None:
             return None, "", 0, None
-        # the vPDQ index already applied pytx's rule to the stored frames; keep its verdict
-        return "vpdq", value, c.distance, dict(c.detail or {})
+        from firstlight.signals import vpdq_from_signal_str, vpdq_match
+
+        result = vpdq_match(vpdq_from_signal_str(q.value), vpdq_from_signal_str(value))
+        if not result.is_match:
+            return None, "", 0, None
+        q_pct, c_pct = result.query_match_percent, result.compared_match_percent
+        detail = {"query_match_percent": round(q_pct, 1), "compared_match_percent": round(c_pct, 1)}
+        return "vpdq", value, round(100 - min(q_pct, c_pct)), detail
     fam = _family(q.signal_type)
     for st, value in stored.items():
         if _family(st) == fam and value == q.value:

@@ -261,7 +261,7 @@ async def m_index_status(request: Request, principal: Any = Depends(READ)) -> An
         out = {}
         for st, key in (
             ("pdq", "pdq"),
-            ("vpdq", "vpdq"),
+            ("vpdq", "vpdq_frames"),
             ("md5", "md5"),
             ("video_md5", "md5"),
             ("sha256", "sha256"),
