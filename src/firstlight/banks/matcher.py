@@ -490,10 +490,13 @@ _REGISTRY_LOCK = threading.Lock()
 def get_matcher(db: Any, *, index_dir: Path | str | None = None) -> Matcher:
     """This process's matcher for a ``Database`` (or engine); created on first use.
 
-    ``index_dir`` names the folder of saved snapshots (``<data_dir>/indexes`` in ``serve``); without it the
-    matcher builds from the tables on first use and ``save`` needs a folder argument.
+    ``index_dir`` names the folder of saved snapshots. By default it is ``<data_dir>/indexes`` when ``db`` is
+    the configured database (what ``serve``, ``scan`` and the pipeline use), and none otherwise (tests and
+    other databases build from the tables on first use; ``save`` then needs a folder argument).
     """
     engine: Engine = getattr(db, "engine", db)
+    if index_dir is None:
+        index_dir = _default_index_dir(engine)
     with _REGISTRY_LOCK:
         matcher = _MATCHERS.get(engine)
         if matcher is None:
@@ -501,6 +504,20 @@ def get_matcher(db: Any, *, index_dir: Path | str | None = None) -> Matcher:
         elif index_dir and matcher.index_dir is None:
             matcher.index_dir = Path(index_dir)
     return matcher
+
+
+def _default_index_dir(engine: Engine) -> Path | None:
+    try:
+        from firstlight.config import get_settings
+        from firstlight.store.db import normalise_url
+
+        settings = get_settings()
+        configured = normalise_url(settings.resolved_database_url)
+        if engine.url.render_as_string(hide_password=False) == configured:
+            return settings.data_dir / "indexes"
+    except Exception:  # settings that cannot be read must not stop matching
+        return None
+    return None
 
 
 def _deliver_local(engine: Engine, changes: LocalChanges) -> None:
@@ -612,6 +629,8 @@ def _confirm(session: Session, banks: dict[int, Bank], candidates: list[_Candida
             continue
         if c.query.extra:
             detail = {**(detail or {}), **dict(c.query.extra)}
+        if e.category_iwf and e.category_ncmec:  # ``category`` holds one scale; keep both here
+            detail = {**(detail or {}), "category_iwf": e.category_iwf, "category_ncmec": e.category_ncmec}
         m = BankMatch(
             bank_name=bank.name,
             bank_kind=bank.kind,
