@@ -150,6 +150,30 @@ http {{
     def hls_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.http_port}/hls/{name}.m3u8"
 
+    def rtmp_clients(self) -> int:
+        """Established TCP connections to the RTMP port (players and publishers), from /proc/net/tcp."""
+        count = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(table).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                local, state = fields[1], fields[3]
+                if state == "01" and int(local.rsplit(":", 1)[1], 16) == self.rtmp_port:
+                    count += 1
+        return count
+
+    def wait_clients(self, n: int, timeout: float = 15.0) -> bool:
+        """Wait until at least ``n`` clients are connected to the RTMP port (True), or give up (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.rtmp_clients() >= n:
+                return True
+            time.sleep(0.05)
+        return False
+
     def wait_hls(self, name: str, timeout: float = 20.0) -> bool:
         """Wait until the stream's playlist lists a segment."""
         deadline = time.monotonic() + timeout

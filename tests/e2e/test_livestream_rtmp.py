@@ -95,6 +95,8 @@ def test_rtmp_and_hls_streams_alert_at_the_right_time_and_end_through_the_webhoo
     for name in ("from-start", "from-10s", "never"):
         start_event(db, name, server.rtmp_url(name), now)
     wait_for(lambda: all(n in worker for n in ("from-start", "from-10s", "never")), 10, "readers")
+    if not server.wait_clients(3):  # /proc/net/tcp unreadable: give the readers a moment instead
+        time.sleep(1.0)
     pubs = rig["publishers"]
     pubs.append(rtmp_rig.publish(server.rtmp_url("from-start"), seconds=SECONDS, picture=rig["picture"],
                                  show_from=0, log=rig["root"] / "a.log"))

@@ -94,6 +94,7 @@ def test_pull_refused_connection_is_open_failed():
 
 def test_redact_url_hides_credentials_query_and_stream_key():
     assert redact_url("rtmp://user:pw@host:1935/live/abcdef0123456789?token=x") == "rtmp://host:1935/live/abcd…"
+    assert redact_url("/tmp/clip.mp4") == "/tmp/clip.mp4"
 
 
 def test_push_jpeg_frames_keep_the_platform_bytes_as_evidence():

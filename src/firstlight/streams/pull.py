@@ -72,6 +72,8 @@ def redact_url(url: str) -> str:
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
+    if not parts.scheme or parts.scheme == "file" or len(parts.scheme) == 1:  # a path (or C:\...)
+        return url
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
