@@ -38,6 +38,7 @@ COMMAND_GROUPS: list[tuple[str, str]] = [
     ("firstlight.banks.cli", "bank"),
     ("firstlight.compliance.cli", "assess"),
     ("firstlight.streams.cli", "streams"),
+    ("firstlight.measure.cli", "measure"),
 ]
 # Room top-level commands: (module, function name, command name). Rooms add one line here.
 TOP_COMMANDS: list[tuple[str, str, str]] = [

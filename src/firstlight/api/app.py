@@ -32,6 +32,7 @@ ROUTERS: list[str] = [
     "firstlight.api.routes.hma",
     "firstlight.api.routes.compliance",
     "firstlight.api.routes.streams",
+    "firstlight.api.routes.measure",
 ]
 
 DESCRIPTION = """
