@@ -25,23 +25,21 @@ The caller owns the commit. Changes reach this process's matcher when the caller
 and other processes within ``Matcher.poll_seconds`` (one second) through the ``bank_changes`` log.
 """
 
+from firstlight.banks.lists import ImportResult, export_bank, import_into_bank
 from firstlight.banks.matcher import Matcher, get_matcher, match_bytes, match_signals, signals_from_pairs
 from firstlight.banks.report import BankMatch, MatchReport
 from firstlight.banks.service import (
     BANK_KINDS,
     BankInfo,
     EntryInfo,
-    ImportResult,
     add_file_to_bank,
     add_media_to_bank,
     add_to_bank,
     create_bank,
     delete_bank,
     delete_entry,
-    export_bank,
     get_bank,
     get_entry,
-    import_into_bank,
     list_banks,
     list_entries,
     set_entry_enabled,

@@ -34,8 +34,9 @@ from firstlight.banks import _changes
 from firstlight.banks._config import credential_source
 from firstlight.banks._signal_types import normalise_signal, value_key
 from firstlight.banks.formats import categories_from_tags
+from firstlight.banks.lists import _insert_entries
 from firstlight.banks.models import Bank, BankEntry, BankExchange, BankSignal
-from firstlight.banks.service import _audit, _existing_entries, _insert_entries, _load_bank, create_bank
+from firstlight.banks.service import _audit, _existing_entries, _load_bank, create_bank
 from firstlight.errors import Conflict, FirstlightError, Invalid, NotFound, Unavailable
 from firstlight.store.db import utcnow
 
