@@ -68,6 +68,16 @@ def get_session(stream_id: str, session: DbSession, _: Principal = Depends(_read
     response_model=PushAck,
     summary="Push a sampled frame (JPEG/PNG/WebP) or a media segment (MPEG-TS, fMP4 with init)",
     responses={503: {"description": "the session's queue is full: retry after Retry-After seconds"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The raw bytes; the format is sniffed from them, not from Content-Type.",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ("image/jpeg", "image/png", "image/webp", "video/mp2t", "video/mp4")
+            },
+        }
+    },
 )
 async def push_frames(
     stream_id: str,
