@@ -110,6 +110,8 @@ def test_exchange_commands(cli, tmp_path: Path) -> None:
     result = ok(cli("bank", "exchange", "fetch", "partner"))
     assert "added 4" in result.stdout and "up to date" in result.stdout
     assert "partner" in ok(cli("bank", "exchange", "list")).stdout
+    path.write_text(path.read_text() + f"pdq {rand_pdq(rnd)}\n")
+    assert "added 1" in ok(cli("bank", "exchange", "fetch", "--all")).stdout
 
 
 def test_index_save_then_status_loads_the_snapshot(cli, tmp_path: Path) -> None:

@@ -386,28 +386,50 @@ def exchange_list() -> None:
 
 @exchange_app.command("fetch")
 def exchange_fetch(
-    name: str,
+    name: Annotated[str | None, typer.Argument(help="the exchange (or --all)")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="every enabled exchange, one after another")] = False,
     max_batches: Annotated[int | None, typer.Option(help="stop after this many batches")] = None,
     force: Annotated[bool, typer.Option(help="take over a fetch that looks stuck")] = False,
 ) -> None:
-    """Fetch new records into the bank; interrupted, it resumes from the last committed batch."""
-    from firstlight.banks.exchanges import fetch_exchange
+    """Fetch new records into the bank; interrupted, it resumes from the last committed batch.
+
+    Run it from cron or a timer (e.g. every 15 minutes with --all) to keep banks current."""
+    from firstlight.banks.exchanges import fetch_exchange, list_exchanges
+    from firstlight.errors import FirstlightError
 
     db = _db()
-    with console.status(f"Fetching {name}…") as status:
-        result = fetch_exchange(
-            db,
-            name,
-            max_batches=max_batches,
-            force=force,
-            actor=ACTOR,
-            on_batch=lambda r: status.update(f"Fetching {name}… {r.records} records, {r.added} added"),
+    if all_:
+        with db.session() as session:
+            names = [e.name for e in list_exchanges(session) if e.enabled]
+    elif name:
+        names = [name]
+    else:
+        raise Invalid("name an exchange or pass --all")
+    failed = []
+    for n in names:
+        with console.status(f"Fetching {n}…") as status:
+            try:
+                result = fetch_exchange(
+                    db,
+                    n,
+                    max_batches=max_batches,
+                    force=force,
+                    actor=ACTOR,
+                    on_batch=lambda r, n=n: status.update(f"Fetching {n}… {r.records} records"),
+                )
+            except FirstlightError as e:
+                if not all_:
+                    raise
+                failed.append(n)
+                err.print(f"{n}: error: {e.message}")
+                continue
+        console.print(
+            f"{n}: {result.batches} batches, {result.records} records, added {result.added}, "
+            f"removed {result.removed}, duplicates {result.duplicates}"
+            + (", up to date" if result.up_to_date else ", more to fetch")
         )
-    console.print(
-        f"{name}: {result.batches} batches, {result.records} records, added {result.added}, "
-        f"removed {result.removed}, duplicates {result.duplicates}"
-        + (", up to date" if result.up_to_date else ", more to fetch")
-    )
+    if failed:
+        raise typer.Exit(2)
 
 
 @exchange_app.command("reset")

@@ -230,7 +230,8 @@ def scan_folder(
     workers = max(1, workers or os.cpu_count() or 1)
 
     started = time.perf_counter()
-    # The pool forks before the database is opened in this process, so children inherit no connection.
+    # Workers only hash; they never touch the database (children leave with os._exit, so no connection
+    # inherited through fork is ever closed or used there).
     ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
     new_output = not out_path.exists() or out_path.stat().st_size == 0
@@ -240,15 +241,15 @@ def scan_folder(
     if writer is not None and new_output:
         writer.writeheader()
     try:
-        matcher = get_matcher(db, index_dir=index_dir)
-        matcher.ensure_loaded()
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
         pending = iter(chunks)
         futures = []
-        for chunk in pending:
+        for chunk in pending:  # the first submit forks the workers, before the index is loaded here
             futures.append(pool.submit(_hash_chunk, (chunk, dihedral, fast)))
             if len(futures) >= workers * 2:
                 break
+        matcher = get_matcher(db, index_dir=index_dir)
+        matcher.ensure_loaded()
         if progress is not None:
             progress(summary, len(files))
         with db.session() as session:
