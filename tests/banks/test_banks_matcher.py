@@ -322,3 +322,33 @@ def test_deleting_a_large_bank_rebuilds_instead_of_disabling_one_by_one(
         assert lookup(other, ("md5", MD5)).matched
     finally:
         other.dispose()
+
+
+def test_lookups_do_not_wait_for_a_poll_or_rebuild_in_another_thread(
+    db: Database, rnd: random.Random
+) -> None:
+    import threading
+
+    h = rand_pdq(rnd)
+    with db.begin() as s:
+        banks.create_bank(s, "csam", "block")
+        banks.add_to_bank(s, "csam", ("pdq", h))
+    matcher = get_matcher(db)
+    matcher.ensure_loaded()
+    matcher.poll_seconds = 0
+    holding, release = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        with matcher._lock:  # as a long rebuild would
+            holding.set()
+            release.wait(10)
+
+    t = threading.Thread(target=busy)
+    t.start()
+    try:
+        assert holding.wait(5)
+        report = lookup(db, ("pdq", h))  # answers from the current index, at once
+        assert report.matched
+    finally:
+        release.set()
+        t.join()

@@ -108,12 +108,60 @@ class _Bitmap:
         return bytes(self._bits)
 
 
+@dataclass
+class _Indexes:
+    """The indexes of one generation. A rebuild fills a new one and swaps it in with one assignment, so
+    lookups running meanwhile keep using the old one instead of seeing a half-filled index."""
+
+    pdq: Any
+    vpdq: Any
+    exact: dict[str, Any]
+    indexed: _Bitmap
+
+    @classmethod
+    def empty(cls) -> _Indexes:
+        return cls(_new_pdq_index(), _new_pdq_index(), {}, _Bitmap())
+
+    def all(self) -> list[Any]:
+        return [self.pdq, self.vpdq, *self.exact.values()]
+
+
 @dataclass(frozen=True)
 class _Candidate:
     query: Any
     entry_id: int
     distance: int
     detail: dict[str, Any] | None = None
+
+
+def _index_signal(ix: _Indexes, entry_id: int, signal_type: str, value: str) -> None:
+    if signal_type == "pdq":
+        index = ix.pdq
+    elif signal_type == "vpdq":
+        from firstlight.signals import PDQ_MIN_QUALITY, vpdq_from_signal_str
+
+        try:
+            frames = vpdq_from_signal_str(value)
+        except Invalid:
+            log.warning("bank entry %s has an unreadable vPDQ signal; not indexed", entry_id)
+            return
+        good = dict.fromkeys(f.pdq_hex for f in frames if f.quality >= PDQ_MIN_QUALITY)
+        ix.vpdq.add_all((h, entry_id) for h in good)
+        ix.indexed.add(entry_id)
+        return
+    elif is_exact(signal_type):
+        fam = _family(signal_type)
+        index = ix.exact.get(fam)
+        if index is None:
+            index = ix.exact[fam] = _new_exact_index()
+    else:
+        return
+    try:
+        index.add(value, entry_id)
+    except Invalid:
+        log.warning("bank entry %s has an unreadable %s signal; not indexed", entry_id, signal_type)
+        return
+    ix.indexed.add(entry_id)
 
 
 class Matcher:
@@ -131,10 +179,7 @@ class Matcher:
         self.poll_seconds = poll_seconds
         self._lock = threading.RLock()
         self._loaded = False
-        self._pdq: Any = None
-        self._vpdq: Any = None
-        self._exact: dict[str, Any] = {}
-        self._indexed = _Bitmap()
+        self._ix = _Indexes.empty()
         self._cursor = 0
         self._gaps: dict[int, float] = {}
         self._last_poll = 0.0
@@ -151,14 +196,6 @@ class Matcher:
 
     # --- loading ---------------------------------------------------------------------------------------
 
-    def _reset(self) -> None:
-        self._pdq = _new_pdq_index()
-        self._vpdq = _new_pdq_index()
-        self._exact = {}
-        self._indexed = _Bitmap()
-        self._cursor = 0
-        self._gaps = {}
-
     def ensure_loaded(self) -> None:
         """Load the saved snapshot, or build from the tables; then catch up with the change log."""
         if self._loaded:
@@ -172,7 +209,7 @@ class Matcher:
                 self._build()
             self._loaded = True
         self.sync(force=True)
-        if built and self.index_dir is not None and len(self._pdq) >= AUTOSAVE_MIN_HASHES:
+        if built and self.index_dir is not None and len(self._ix.pdq) >= AUTOSAVE_MIN_HASHES:
             try:
                 self.save()
             except OSError:
@@ -197,17 +234,14 @@ class Matcher:
 
     def _build(self) -> None:
         started = time.perf_counter()
-        self._reset()
+        ix = _Indexes.empty()
         with Session(self.engine) as session:
             top = session.execute(select(func.max(BankChange.id))).scalar() or 0
             present = set(
                 session.execute(select(BankChange.id).where(BankChange.id > top - BUILD_GAP_WINDOW)).scalars()
             )
             now = time.monotonic()
-            self._gaps = {
-                i: now for i in range(max(1, top - BUILD_GAP_WINDOW + 1), top + 1) if i not in present
-            }
-            self._cursor = top
+            gaps = {i: now for i in range(max(1, top - BUILD_GAP_WINDOW + 1), top + 1) if i not in present}
             rows = session.execute(
                 select(BankSignal.entry_id, BankSignal.signal_type, BankSignal.value)
                 .join(BankEntry, BankEntry.id == BankSignal.entry_id)
@@ -215,64 +249,34 @@ class Matcher:
                 .execution_options(yield_per=20_000)
             )
             for entry_id, st, value in rows:
-                self._index_signal(entry_id, st, value)
+                _index_signal(ix, entry_id, st, value)
+        self._ix, self._cursor, self._gaps = ix, top, gaps
         self.loaded_from = "database"
         log.info("bank matcher built in %.2fs: %s", time.perf_counter() - started, self.stats())
 
     # --- applying changes ------------------------------------------------------------------------------
 
-    def _index_signal(self, entry_id: int, signal_type: str, value: str) -> None:
-        if signal_type == "pdq":
-            index = self._pdq
-        elif signal_type == "vpdq":
-            from firstlight.signals import PDQ_MIN_QUALITY, vpdq_from_signal_str
-
-            try:
-                frames = vpdq_from_signal_str(value)
-            except Invalid:
-                log.warning("bank entry %s has an unreadable vPDQ signal; not indexed", entry_id)
-                return
-            good = dict.fromkeys(f.pdq_hex for f in frames if f.quality >= PDQ_MIN_QUALITY)
-            self._vpdq.add_all((h, entry_id) for h in good)
-            self._indexed.add(entry_id)
-            return
-        elif is_exact(signal_type):
-            fam = _family(signal_type)
-            index = self._exact.get(fam)
-            if index is None:
-                index = self._exact[fam] = _new_exact_index()
-        else:
-            return
-        try:
-            index.add(value, entry_id)
-        except Invalid:
-            log.warning("bank entry %s has an unreadable %s signal; not indexed", entry_id, signal_type)
-            return
-        self._indexed.add(entry_id)
-
-    def _indexes(self) -> list[Any]:
-        return [self._pdq, self._vpdq, *self._exact.values()]
-
     def _add_entry(self, entry_id: int, pairs: Iterable[tuple[str, str]]) -> None:
-        if entry_id in self._indexed:
+        ix = self._ix
+        if entry_id in ix.indexed:
             return
         # An entry's signals never change, so a re-enabled entry revives the rows it had.
-        revived = sum(index.enable(entry_id) for index in self._indexes())
-        if revived:
-            self._indexed.add(entry_id)
+        if sum(index.enable(entry_id) for index in ix.all()):
+            ix.indexed.add(entry_id)
             return
         for st, value in pairs:
-            self._index_signal(entry_id, st, value)
+            _index_signal(ix, entry_id, st, value)
 
     def _remove_entry(self, entry_id: int) -> None:
-        if entry_id not in self._indexed:
+        ix = self._ix
+        if entry_id not in ix.indexed:
             return
-        for index in self._indexes():
+        for index in ix.all():
             index.disable(entry_id)
-        self._indexed.discard(entry_id)
+        ix.indexed.discard(entry_id)
 
     def _removal_count(self, ids: Iterable[int]) -> int:
-        return sum(1 for i in ids if i in self._indexed)
+        return sum(1 for i in ids if i in self._ix.indexed)
 
     def apply_local(self, changes: LocalChanges) -> None:
         """Apply changes committed by this process (called from the commit hook)."""
@@ -304,42 +308,50 @@ class Matcher:
         now = time.monotonic()
         if not (force or self._force_poll) and now - self._last_poll < self.poll_seconds:
             return 0
-        with self._lock:
-            self._force_poll = False
-            self._last_poll = now
-            with Session(self.engine) as session:
-                q = select(BankChange).where(BankChange.id > self._cursor)
-                rows = list(session.execute(q.order_by(BankChange.id)).scalars())
-                if self._gaps:
-                    gap_ids = sorted(self._gaps)
-                    for i in range(0, len(gap_ids), 500):
-                        rows.extend(
-                            session.execute(
-                                select(BankChange).where(BankChange.id.in_(gap_ids[i : i + 500]))
-                            ).scalars()
-                        )
-                rows.sort(key=lambda r: r.id)
-                removals = sum(
-                    r.entry_hi - r.entry_lo + 1
-                    for r in rows
-                    if r.op in ("disable", "delete") and r.entry_lo is not None and r.entry_hi is not None
-                )
-                if removals > MASS_REMOVAL:
-                    session.close()
-                    self._build()
-                    return len(rows)
-                for row in rows:
-                    self._apply_row(session, row)
-                    self._gaps.pop(row.id, None)
-                if rows:
-                    top = max(self._cursor, rows[-1].id)
-                    seen = {r.id for r in rows}
-                    for i in range(self._cursor + 1, top):
-                        if i not in seen:
-                            self._gaps.setdefault(i, now)
-                    self._cursor = top
-                self._gaps = {i: t for i, t in self._gaps.items() if now - t < GAP_TTL_SECONDS}
-            return len(rows)
+        # A lookup never waits for another thread's poll or rebuild: it answers from the current index.
+        if not self._lock.acquire(blocking=force):
+            return 0
+        try:
+            return self._sync_locked(now)
+        finally:
+            self._lock.release()
+
+    def _sync_locked(self, now: float) -> int:
+        self._force_poll = False
+        self._last_poll = now
+        with Session(self.engine) as session:
+            q = select(BankChange).where(BankChange.id > self._cursor)
+            rows = list(session.execute(q.order_by(BankChange.id)).scalars())
+            if self._gaps:
+                gap_ids = sorted(self._gaps)
+                for i in range(0, len(gap_ids), 500):
+                    rows.extend(
+                        session.execute(
+                            select(BankChange).where(BankChange.id.in_(gap_ids[i : i + 500]))
+                        ).scalars()
+                    )
+            rows.sort(key=lambda r: r.id)
+            removals = sum(
+                r.entry_hi - r.entry_lo + 1
+                for r in rows
+                if r.op in ("disable", "delete") and r.entry_lo is not None and r.entry_hi is not None
+            )
+            if removals > MASS_REMOVAL:
+                session.close()
+                self._build()
+                return len(rows)
+            for row in rows:
+                self._apply_row(session, row)
+                self._gaps.pop(row.id, None)
+            if rows:
+                top = max(self._cursor, rows[-1].id)
+                seen = {r.id for r in rows}
+                for i in range(self._cursor + 1, top):
+                    if i not in seen:
+                        self._gaps.setdefault(i, now)
+                self._cursor = top
+            self._gaps = {i: t for i, t in self._gaps.items() if now - t < GAP_TTL_SECONDS}
+        return len(rows)
 
     def _apply_row(self, session: Session, row: BankChange) -> None:
         if row.entry_lo is None or row.entry_hi is None:
@@ -373,17 +385,18 @@ class Matcher:
             target.mkdir(parents=True, exist_ok=True)
             snap = target / f"snapshot-{self._cursor}-{uuid.uuid4().hex[:8]}"
             snap.mkdir()
-            self._pdq.save(snap / "pdq.idx")
-            self._vpdq.save(snap / "vpdq.idx")
-            for fam, index in self._exact.items():
+            ix = self._ix
+            ix.pdq.save(snap / "pdq.idx")
+            ix.vpdq.save(snap / "vpdq.idx")
+            for fam, index in ix.exact.items():
                 index.save(snap / f"exact-{fam}.idx")
-            (snap / "indexed.bin").write_bytes(self._indexed.to_bytes())
+            (snap / "indexed.bin").write_bytes(ix.indexed.to_bytes())
             state = {
                 "format": SNAPSHOT_FORMAT,
                 "epoch": self._epoch,
                 "cursor": self._cursor,
                 "gaps": sorted(self._gaps),
-                "exact": sorted(self._exact),
+                "exact": sorted(ix.exact),
                 "saved_at": time.time(),
             }
             (snap / "state.json").write_text(json.dumps(state))
@@ -425,7 +438,7 @@ class Matcher:
         except Exception:
             log.exception("bank matcher snapshot %s is unreadable; rebuilding", snap)
             return False
-        self._pdq, self._vpdq, self._exact, self._indexed = pdq, vpdq, exact, indexed
+        self._ix = _Indexes(pdq, vpdq, exact, indexed)
         self._cursor = int(state["cursor"])
         now = time.monotonic()
         self._gaps = {int(i): now for i in state.get("gaps", [])}
@@ -435,10 +448,11 @@ class Matcher:
     # --- lookups ---------------------------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
+        ix = self._ix
         return {
-            "pdq": len(self._pdq) if self._pdq is not None else 0,
-            "vpdq_frames": len(self._vpdq) if self._vpdq is not None else 0,
-            **{fam: len(index) for fam, index in self._exact.items()},
+            "pdq": len(ix.pdq),
+            "vpdq_frames": len(ix.vpdq),
+            **{fam: len(index) for fam, index in ix.exact.items()},
             "cursor": self._cursor,
             "pending_ids": len(self._gaps),
             "loaded_from": self.loaded_from,
@@ -448,37 +462,39 @@ class Matcher:
         """Entries whose indexed signals are near the query signals (not yet checked against the DB)."""
         self.ensure_loaded()
         self.sync()
+        ix = self._ix
         out: list[_Candidate] = []
         pdq = [s for s in signals if s.signal_type == "pdq"]
         if pdq:
-            results = self._pdq.query_batch([s.value for s in pdq], pdq_threshold)
+            results = ix.pdq.query_batch([s.value for s in pdq], pdq_threshold)
             for s, hits in zip(pdq, results, strict=True):
                 out.extend(_Candidate(s, int(eid), int(d)) for eid, d in hits)
         for s in signals:
             if s.signal_type == "vpdq":
-                out.extend(self._vpdq_candidates(s))
+                out.extend(_vpdq_candidates(ix, s))
             elif s.signal_type != "pdq" and is_exact(s.signal_type):
-                index = self._exact.get(_family(s.signal_type))
+                index = ix.exact.get(_family(s.signal_type))
                 if index is not None:
                     out.extend(_Candidate(s, int(eid), 0) for eid, _ in index.query(s.value))
         return out
 
-    def _vpdq_candidates(self, signal: Any) -> list[_Candidate]:
-        """Videos with a frame within 31 bits of enough of the query's frames to possibly pass the rule
-        (the rule itself is checked against the stored frames in ``_verify``). A one-frame query gives
-        every video holding a near frame, which is what live-stream matching asks."""
-        from firstlight.signals import PDQ_MIN_QUALITY, VPDQ_QUERY_MATCH_PERCENT, vpdq_from_signal_str
 
-        frames = vpdq_from_signal_str(signal.value)
-        hashes = list(dict.fromkeys(f.pdq_hex for f in frames if f.quality >= PDQ_MIN_QUALITY))
-        if not hashes:
-            return []
-        votes: dict[int, int] = {}
-        for hits in self._vpdq.query_batch(hashes, 31):
-            for eid in {int(eid) for eid, _ in hits}:
-                votes[eid] = votes.get(eid, 0) + 1
-        needed = len(hashes) * VPDQ_QUERY_MATCH_PERCENT / 100.0
-        return [_Candidate(signal, eid, 0) for eid, n in sorted(votes.items()) if n >= needed]
+def _vpdq_candidates(ix: _Indexes, signal: Any) -> list[_Candidate]:
+    """Videos with a frame within 31 bits of enough of the query's frames to possibly pass the rule
+    (the rule itself is checked against the stored frames in ``_verify``). A one-frame query gives
+    every video holding a near frame, which is what live-stream matching asks."""
+    from firstlight.signals import PDQ_MIN_QUALITY, VPDQ_QUERY_MATCH_PERCENT, vpdq_from_signal_str
+
+    frames = vpdq_from_signal_str(signal.value)
+    hashes = list(dict.fromkeys(f.pdq_hex for f in frames if f.quality >= PDQ_MIN_QUALITY))
+    if not hashes:
+        return []
+    votes: dict[int, int] = {}
+    for hits in ix.vpdq.query_batch(hashes, 31):
+        for eid in {int(eid) for eid, _ in hits}:
+            votes[eid] = votes.get(eid, 0) + 1
+    needed = len(hashes) * VPDQ_QUERY_MATCH_PERCENT / 100.0
+    return [_Candidate(signal, eid, 0) for eid, n in sorted(votes.items()) if n >= needed]
 
 
 # --- one matcher per database, per process -----------------------------------------------------------------
