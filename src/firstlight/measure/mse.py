@@ -241,10 +241,10 @@ class ModelCheck:
         return (not self.exists) + 2 * (not self.identifiable)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # keys are ≤ 512 bytes (4,095 cells as bits), so at most a few MB
 def _check(k: int, support: bytes, terms: tuple[Term, ...]) -> ModelCheck:
     pats = ((np.arange(1, 1 << k)[:, None] >> np.arange(k)) & 1).astype(np.int8)
-    mask = np.frombuffer(support, dtype=np.bool_)
+    mask = np.unpackbits(np.frombuffer(support, dtype=np.uint8), count=len(pats)).astype(bool)
     table = CaptureTable(tuple(f"L{j}" for j in range(k)), pats, mask.astype(np.int64))
     d = _design(table, terms, drop_empty_lists=False)
     identifiable = int(np.linalg.matrix_rank(d.X)) == d.X.shape[1]
@@ -266,7 +266,7 @@ def _check(k: int, support: bytes, terms: tuple[Term, ...]) -> ModelCheck:
 
 def check_model(table: CaptureTable, terms: Sequence[Term] = ()) -> ModelCheck:
     """Existence (Fienberg–Rinaldo linear program) and identifiability (design rank) of the MLE."""
-    return _check(table.k, (table.counts > 0).tobytes(), tuple(sorted(terms)))
+    return _check(table.k, np.packbits(table.counts > 0).tobytes(), tuple(sorted(terms)))
 
 
 @dataclass(frozen=True)
