@@ -178,3 +178,19 @@ def test_in_stream_session_risk_raises_the_tier_but_never_past_review(db, stream
         assert [e["rule"] for e in state["escalations"]] == ["session_risk", "session_risk"]
         assert state["escalations"][1]["to_tier"] == "T2" and state["case_id"] is not None
         assert s.scalars(select(Action)).all() == []  # risk alone never acts
+
+
+def test_a_worker_shutting_down_leaves_its_sessions_live_for_the_next_one(db, settings, stream_env):
+    from firstlight.streams import get_worker, shutdown_workers, supervise
+
+    with db.begin() as s:
+        start_stream(s, {"stream_id": "keep", "streamer_account": "hank"}, prior_tier="T1")
+    assert "keep" in stream_env
+    shutdown_workers()
+    with db.session() as s:
+        row = s.scalar(select(StreamSessionRow))
+        assert row.status == "live" and row.worker_id is None
+    worker = get_worker(db, settings)
+    push_media(db, "keep", jpeg_bytes(pattern_frame(0, (64, 64))), offset_seconds=1.0)  # adopted on push
+    assert worker.get("keep").tier.label == "T1"  # resumed at its stored tier
+    assert supervise(db)["adopted"] == 0  # push sessions are adopted by whoever receives their frames

@@ -141,6 +141,7 @@ def _watch_with_database(
         start_stream(session, {"stream_id": stream_id, "streamer_account": streamer, "stream_url": url},
                      prior_tier=start_tier.label, allow_files=True)
     shown = 0
+    state: dict[str, Any] = {}
     try:
         deadline = time.monotonic() + 10
         while stream_id not in worker and time.monotonic() < deadline:
@@ -162,6 +163,11 @@ def _watch_with_database(
             state = get_stream(session, stream_id).as_dict()
         for e in state["escalations"][shown:]:
             _print_escalation(e, as_json)
+    except KeyboardInterrupt:
+        with db.begin() as session:
+            end_stream(session, stream_id, reason="cli interrupted")
+        worker.wait_closed(stream_id, 15)
+        raise
     finally:
         shutdown_workers()
     _summary(state, as_json, time.monotonic() - started)

@@ -40,8 +40,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Stored statuses (never rename): live → ended | actioned | stalled | invalid | open_failed | error |
-# out_of_scope | shutdown (a restart resumes shutdown sessions that the platform has not ended).
+# Stored statuses (never rename): live → ended | actioned | stalled | invalid | open_failed | error, or
+# out_of_scope from the start. A worker that shuts down leaves its sessions live and unowned, so the next
+# worker (or the same one after a restart) adopts them.
 LIVE_STATUSES = ("live",)
 
 

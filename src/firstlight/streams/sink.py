@@ -199,11 +199,12 @@ class DatabaseSink:
         with self.db.begin() as session:
             row = self._row(session, live)
             self._update(row, live)
-            if row.status == "live":
-                reason = live.close_reason or "ended"
+            reason = live.close_reason or "ended"
+            if row.status == "live" and reason == "shutdown" and live.tier < Tier.T3:
+                pass  # this process is stopping, not the stream: stays live for the next worker to adopt
+            elif row.status == "live":
                 row.status = "actioned" if live.tier >= Tier.T3 else (
-                    reason if reason in ("stalled", "invalid", "open_failed", "error", "shutdown")
-                    else "ended"
+                    reason if reason in ("stalled", "invalid", "open_failed", "error") else "ended"
                 )
                 row.end_reason = row.end_reason or reason
                 row.ended_at = row.ended_at or utcnow()
