@@ -126,3 +126,40 @@ def test_push_rejects_garbage_wrong_types_and_oversize():
         list(dec.decode(jpeg_bytes(standin_image()), offset_seconds=None, fps=None))
     with pytest.raises(Invalid):
         list(PushDecoder().decode(b"\xff\xd8\xff\xe0" + b"\x00" * 200, offset_seconds=None, fps=None))
+
+
+def test_pull_a_stream_that_stalls_is_closed_as_stalled():
+    """An HTTP server sends the first half of an MPEG-TS stream, then nothing (bounded: it gives up)."""
+    import socket
+
+    data = make_video(seconds=6, fps=10, gop_seconds=2, fmt="mpegts")
+    half = data[: (len(data) // 2 // 188) * 188]
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(10)
+    port = server.getsockname()[1]
+    done = threading.Event()
+
+    def serve() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\n\r\n" + half)
+            done.wait(15)  # hold the connection open, silent
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        reader = PullReader(f"http://127.0.0.1:{port}/live.ts",
+                            options=PullOptions(open_timeout_s=5, read_timeout_s=1.5))
+        frames, reason = read_all(reader)
+    finally:
+        done.set()
+        server.close()
+        thread.join(5)
+    assert reason == "stalled"
+    assert [round(f.stream_time, 1) for f in frames][:1] == [0.0]
