@@ -95,3 +95,10 @@ def test_accounts_to_restrict_include_paying_viewers_of_private_sessions_only():
     private = StreamContext("s", "streamer", ("v1",), visibility="private", paid=True)
     assert accounts_to_restrict(public) == ["streamer"]
     assert accounts_to_restrict(private) == ["streamer", "v1"]
+
+
+def test_public_interface_is_exported_and_sorted():
+    import firstlight.streams as streams
+
+    assert streams.__all__ == sorted(streams.__all__)
+    assert all(hasattr(streams, name) for name in streams.__all__)
