@@ -199,7 +199,7 @@ def impact(
     rows = [("reduction 1 − p₂/p₁", result.reduction)]
     if result.did is not None:
         rows.append((f"reduction beyond {result.did.comparison_area}", result.did.reduction))
-        rows.append(("difference in differences", result.did.difference))
+        rows.append(("difference in differences (points)", result.did.difference))
     for label, iv in rows:
         table.add_row(
             label, pct(iv.estimate), pct(iv.lower), pct(iv.upper), pct(iv.boot_lower), pct(iv.boot_upper)

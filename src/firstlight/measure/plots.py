@@ -93,7 +93,8 @@ def plot_mse(report: MSEReport, path: str | Path) -> Path:
         hi_plot = hi if np.isfinite(hi) else point * 3
         ax.errorbar([point], [i], xerr=[[point - lo], [hi_plot - point]], fmt="o", capsize=4)
     ax.axvline(fit.table.n, color="grey", linestyle=":")
-    ax.text(fit.table.n, len(rows) - 0.6, f" observed {fit.table.n:,}", color="grey")
+    ax.set_ylim(-0.7, len(rows) - 0.4)
+    ax.text(fit.table.n, -0.6, f" observed {fit.table.n:,}", color="grey")
     ax.set_yticks(y, [r[0] for r in rows])
     ax.set_xlabel(f"population size ({report.level:.0%} interval)")
     terms = ", ".join(fit.term_names) or "main effects only"
@@ -158,7 +159,9 @@ def plot_impact(result: ImpactResult, path: str | Path) -> Path:
     ax.set_ylabel(f"prevalence ({result.level:.0%} interval)")
     ax.set_ylim(bottom=0)
     r = result.reduction
-    title = f"reduction in {result.area}: {r.estimate:.0%} (CI {r.lower:.0%} to {r.upper:.0%})"
+    title = f"reduction in {result.area}: {r.estimate:.0%}"
+    if np.isfinite(r.lower) and np.isfinite(r.upper):
+        title += f" (CI {r.lower:.0%} to {r.upper:.0%})"
     if result.did is not None:
         d = result.did.reduction
         title += f"; beyond comparison: {d.estimate:.0%}"
