@@ -194,3 +194,24 @@ def test_a_worker_shutting_down_leaves_its_sessions_live_for_the_next_one(db, se
     push_media(db, "keep", jpeg_bytes(pattern_frame(0, (64, 64))), offset_seconds=1.0)  # adopted on push
     assert worker.get("keep").tier.label == "T1"  # resumed at its stored tier
     assert supervise(db)["adopted"] == 0  # push sessions are adopted by whoever receives their frames
+
+
+def test_known_video_segment_is_found_by_the_rolling_vpdq_window(db, stream_env):
+    from firstlight.signals import vpdq_from_video, vpdq_to_signal_str
+
+    video = make_video(seconds=6, fps=10, gop_seconds=1, fmt="mpegts")
+    frames = vpdq_from_video(video, seconds_per_hash=0)
+    with db.begin() as s:
+        banks.create_bank(s, "videos", "block")
+        entry = banks.add_to_bank(s, "videos", ("vpdq", vpdq_to_signal_str(frames)), source="test")
+        start_stream(s, {"stream_id": "vid", "streamer_account": "ivan"}, prior_tier="T1")
+    push_media(db, "vid", video, offset_seconds=0.0)
+    assert stream_env.wait_closed("vid", 30)
+    with db.session() as s:
+        row = s.scalar(select(StreamSessionRow).where(StreamSessionRow.stream_id == "vid"))
+        esc = s.scalars(select(StreamEscalationRow).where(StreamEscalationRow.session_id == row.id)
+                        .order_by(StreamEscalationRow.id)).all()[-1]
+    assert row.status == "actioned" and esc.rule == "known_segment"
+    seg = esc.explanation["signals"][0]["details"]
+    assert seg["entry_id"] == entry.id and seg["signal_type"] == "vpdq"
+    assert seg["query_match_percent"] >= 80 and seg["distinct_video_frames"] >= 3
