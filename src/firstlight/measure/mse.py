@@ -119,7 +119,7 @@ class CaptureTable:
         for i, row in enumerate(records, start=1):
             try:
                 pats.append([_flag(row[c]) for c in lists])
-                counts.append(1.0 if count_column is None else float(row[count_column]))
+                counts.append(1.0 if count_column is None else _count(row[count_column]))
             except KeyError as exc:
                 raise Invalid(f"row {i}: no value for column {exc}") from None
             except (ValueError, TypeError) as exc:
@@ -147,6 +147,13 @@ class CaptureTable:
             for p, c in zip(self.patterns, self.counts, strict=True)
             if c > 0
         ]
+
+
+def _count(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"the count must be a number, got {value!r}") from None
 
 
 def _flag(value: Any) -> int:
