@@ -36,13 +36,20 @@ err = Console(stderr=True)
 # Room command groups: (module with a Typer ``app``, group name). Rooms add one line here.
 COMMAND_GROUPS: list[tuple[str, str]] = [
     ("firstlight.banks.cli", "bank"),
+    ("firstlight.web.cli", "users"),
+    ("firstlight.reports.cli", "report"),
     ("firstlight.compliance.cli", "assess"),
+    ("firstlight.detect.cli", "risk"),
     ("firstlight.streams.cli", "streams"),
+    ("firstlight.cases.cli", "cases"),
+    ("firstlight.evidence.cli", "evidence"),
+    ("firstlight.decide.cli", "actions"),
     ("firstlight.measure.cli", "measure"),
 ]
 # Room top-level commands: (module, function name, command name). Rooms add one line here.
 TOP_COMMANDS: list[tuple[str, str, str]] = [
     ("firstlight.banks.cli", "match", "match"), ("firstlight.banks.cli", "scan", "scan"),
+    ("firstlight.signals.cli", "hash_files", "hash"),
     ("firstlight.streams.cli", "watch", "watch"),
 ]
 

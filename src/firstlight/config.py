@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     event_max_attempts: int = Field(
         default=8, description="Handler failures before an event is parked as failed (dead letter)."
     )
+    # --- console (see docs/console.md) ----------------------------------------------------------------------
+    console_secret: str | None = Field(
+        default=None, description="Signs console session cookies; generated into data_dir if unset."
+    )
+    console_session_hours: float = Field(default=8, description="A console sign-in lasts this long.")
+    console_secure_cookies: bool = Field(
+        default=False, description="Send the session cookie only over HTTPS (set behind TLS)."
+    )
+    reviewer_daily_reveal_warning: int = Field(
+        default=20, description="Reveals per reviewer per day after which the console warns."
+    )
     # --- reports (see docs/reports.md) --------------------------------------------------------------------
     report_deadline_p1_s: float = Field(default=15 * 60, description="P1 'immediately': overdue after.")
     report_deadline_p2_s: float = Field(default=4 * 3600, description="P2: overdue after (seconds).")
@@ -84,6 +95,30 @@ class Settings(BaseSettings):
     )
     report_delivery_lease_s: float = Field(default=300, description="A delivery worker's claim.")
     report_retry_base_s: float = Field(default=30, description="First retry delay of a failed step.")
+    report_deliver_every_s: float = Field(default=15, description="Report outbox pass in `serve`.")
+    # --- upload pipeline: intake, decide, cases, evidence (see docs/pipeline.md) -------------------------
+    policy_path: str | None = Field(default=None, description="Decision policy TOML/YAML; default built in.")
+    upload_max_bytes: int = Field(default=32 * 1024 * 1024, description="Largest upload (413 above).")
+    fetch_allow_networks: list[str] = Field(
+        default_factory=list, description="CIDRs an upload URL may resolve to although not public."
+    )
+    fetch_max_bytes: int = Field(default=32 * 1024 * 1024, description="Largest fetched upload URL body.")
+    fetch_timeout_seconds: float = Field(default=10.0, description="Whole fetch of an upload URL.")
+    fetch_max_redirects: int = 3
+    webhook_url: str | None = Field(default=None, description="Platform endpoint receiving actions.")
+    webhook_secret: str = Field(default="", description="HMAC-SHA256 key signing every action.")
+    webhook_timeout_s: float = 10.0
+    webhook_max_attempts: int = Field(default=10, description="Attempts before an action is dead.")
+    webhook_backoff_base_s: float = Field(default=1.0, description="First retry delay (doubles).")
+    webhook_backoff_max_s: float = Field(default=600.0, description="Longest retry delay.")
+    webhook_poll_seconds: float = Field(default=0.5, description="Outbox worker pass interval.")
+    vault_dir: Path | None = Field(default=None, description="Evidence vault; default data_dir/vault.")
+    vault_keys: dict[str, str] = Field(
+        default_factory=dict, description="Vault keys {key_id: base64 32 bytes}; default a local ring."
+    )
+    vault_current_key: str | None = Field(default=None, description="Key id sealing new evidence.")
+    evidence_retention_days: int = Field(default=365, description="Keep evidence this long after report.")
+    evidence_purge_every_s: float = Field(default=3600, description="Purge job interval in `serve`.")
 
     compliance_review_days: int = Field(default=365, ge=1, description="Days between OSA reviews.")
     # --- livestreams (see docs/livestreams.md) ------------------------------------------------------------

@@ -30,7 +30,13 @@ ROUTERS: list[str] = [
     "firstlight.api.routes.hashing",
     "firstlight.api.routes.banks",
     "firstlight.api.routes.hma",
+    "firstlight.api.routes.uploads",
+    "firstlight.api.routes.cases",
+    "firstlight.api.routes.evidence",
+    "firstlight.api.routes.actions",
+    "firstlight.api.routes.reports",
     "firstlight.api.routes.compliance",
+    "firstlight.api.routes.risk",
     "firstlight.api.routes.streams",
     "firstlight.api.routes.measure",
 ]
@@ -94,5 +100,8 @@ def create_app(
         module = importlib.import_module(name)
         app.include_router(module.router)
 
+    from firstlight.web import install_console
+
+    install_console(app, settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

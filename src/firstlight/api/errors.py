@@ -50,9 +50,23 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+API_PREFIXES = ("/v1/", "/h/", "/m/", "/c/", "/healthz", "/readyz", "/metrics")
+
+
+def _wants_html(request: Request) -> bool:
+    """Console pages (not API paths) asked for by a browser get an HTML error page instead of JSON."""
+    return (
+        getattr(request.app.state, "html_error_renderer", None) is not None
+        and not request.url.path.startswith(API_PREFIXES)
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FirstlightError)
-    async def _domain(_: Request, exc: FirstlightError) -> JSONResponse:
+    async def _domain(request: Request, exc: FirstlightError) -> Any:
+        if _wants_html(request):
+            return request.app.state.html_error_renderer(request, exc.status_code, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
@@ -68,9 +82,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid", "the request does not match the schema", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Any:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        if _wants_html(request):
+            return request.app.state.html_error_renderer(request, exc.status_code, message)
         details = None if isinstance(exc.detail, str) else _jsonable(exc.detail)
         return error_response(exc.status_code, code, message, details, getattr(exc, "headers", None))
 

@@ -26,7 +26,10 @@ Handler = Callable[[Session, StoredEvent], None]
 
 # Rooms add their handler module here (one line each).
 HANDLER_MODULES: list[str] = [
+    "firstlight.detect.handlers",
+    "firstlight.intake.handler",
     "firstlight.streams.handlers",
+    "firstlight.reports.handlers",
 ]
 
 _handlers: dict[str, list[Handler]] = defaultdict(list)

@@ -102,6 +102,7 @@ class PaymentPayload(_Payload):
     payer_country: Country | None = None
     payee_country: Country | None = None
     paid_at: AwareDatetime | None = None
+    session_id: str | None = Field(default=None, max_length=200, description="live session paid in")
 
 
 class AccountPayload(_Payload):
