@@ -1,10 +1,11 @@
 """Events: validated, durable before 2xx, idempotent on the platform's id, clear 4xx otherwise."""
 
+from sqlalchemy import func, select
+
 from firstlight.events import process_pending
 from firstlight.events.handlers import register, unregister
 from firstlight.events.models import StoredEvent
 from firstlight.store import Database
-from sqlalchemy import func, select
 
 PAYMENT = {
     "id": "evt-pay-1",

@@ -26,6 +26,7 @@ Departures from the interface first announced, and why:
 from firstlight.signals._hashing import hash_bytes, hash_file
 from firstlight.signals._pdq import (
     DIHEDRAL_NAMES,
+    bits_to_hex,
     pdq_dihedral_from_image,
     pdq_from_bytes,
     pdq_from_image,
@@ -62,6 +63,7 @@ from firstlight.signals._vpdq import (
 
 __all__ = [
     "DIHEDRAL_NAMES",
+    "bits_to_hex",
     "MD5",
     "PDQ",
     "PDQ_MIN_QUALITY",

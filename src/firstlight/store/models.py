@@ -14,8 +14,8 @@ from firstlight.events import models as events_models  # noqa: F401
 from firstlight.evidence import models as evidence_models  # noqa: F401
 from firstlight.intake import models as intake_models  # noqa: F401
 from firstlight.reports import models as reports_models  # noqa: F401
-from firstlight.streams import models as streams_models  # noqa: F401
 from firstlight.store.db import Base
+from firstlight.streams import models as streams_models  # noqa: F401
 from firstlight.web import models as web_models  # noqa: F401
 
 metadata = Base.metadata

@@ -31,6 +31,7 @@ import numpy as np
 import pdqhash
 
 from firstlight.detect.frames import FrameClassifier
+from firstlight.signals import DIHEDRAL_NAMES, bits_to_hex
 from firstlight.streams.sampling import SampledFrame
 from firstlight.streams.tiers import Observation
 
@@ -47,27 +48,10 @@ __all__ = [
     "pdq_words",
 ]
 
-# pdqhash.compute_dihedral's output order (the C++ reference's dihedral order).
-DIHEDRAL_NAMES = (
-    "original",
-    "rotate90",
-    "rotate180",
-    "rotate270",
-    "flipx",
-    "flipy",
-    "flip_plus1",
-    "flip_minus1",
-)
-
-
-def _hex(bits: np.ndarray) -> str:
-    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
-
-
 def pdq_dihedral(rgb: np.ndarray) -> tuple[dict[str, str], int]:
     """PDQ hex of the 8 rotations/flips of an RGB frame (one DCT, about the cost of one hash) and quality."""
     hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
-    return {name: _hex(bits) for name, bits in zip(DIHEDRAL_NAMES, hashes, strict=True)}, int(quality)
+    return {name: bits_to_hex(bits) for name, bits in zip(DIHEDRAL_NAMES, hashes, strict=True)}, int(quality)
 
 
 @dataclass(frozen=True)

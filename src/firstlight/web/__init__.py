@@ -33,6 +33,8 @@ SECTIONS: list[str] = [
     "firstlight.web.review",
     "firstlight.web.reports_pages",
     "firstlight.web.compliance_pages",
+    "firstlight.web.streams_pages",
+    "firstlight.web.banks_pages",
 ]
 
 
