@@ -32,11 +32,11 @@ from sqlalchemy.orm import Session
 
 from firstlight.banks import _changes
 from firstlight.banks._config import credential_source
-from firstlight.banks._signal_types import normalise_signal, value_key
+from firstlight.banks._signal_types import normalise_signal
 from firstlight.banks.formats import categories_from_tags
 from firstlight.banks.lists import _insert_entries
 from firstlight.banks.models import Bank, BankEntry, BankExchange, BankSignal
-from firstlight.banks.service import _audit, _existing_entries, _load_bank, create_bank
+from firstlight.banks.service import _audit, _load_bank, create_bank
 from firstlight.errors import Conflict, FirstlightError, Invalid, NotFound, Unavailable
 from firstlight.store.db import utcnow
 
@@ -611,44 +611,23 @@ def _apply_delta(
         _delete_entries(session, bank.id, to_delete)
         result.removed += len(to_delete)
 
-    existing = _existing_entries(session, bank.id, [p for _, ps, _ in new_records for p in ps])
-    seen = set(existing)
-    rows: list[dict[str, Any]] = []
-    row_pairs: list[list[tuple[str, str]]] = []
-    now = utcnow()
+    new = []
     for key, pairs, meta in new_records:
-        fresh = []
-        for st, v in pairs:
-            k = (st, value_key(v))
-            if k in seen:
-                result.duplicates += 1
-            else:
-                seen.add(k)
-                fresh.append((st, v))
-        if not fresh:
-            continue
         iwf, ncmec = categories_from_tags(meta["tags"])
-        rows.append(
-            {
-                "bank_id": bank.id,
-                "enabled": True,
-                "disabled_reason": None,
-                "source": f"exchange:{ex.name}"[:200],
-                "category_iwf": iwf,
-                "category_ncmec": ncmec,
-                "note": None,
-                "original_id": key if len(key) <= 300 else None,
-                "tags": sorted(meta["tags"]) or None,
-                "exchange_id": ex.id,
-                "exchange_key": key,
-                "added_by": f"exchange:{ex.name}"[:200],
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        row_pairs.append(fresh)
-    if rows:
-        result.added += len(_insert_entries(session, bank, rows, row_pairs))
+        fields = {
+            "source": f"exchange:{ex.name}"[:200],
+            "category_iwf": iwf,
+            "category_ncmec": ncmec,
+            "original_id": key if len(key) <= 300 else None,
+            "tags": sorted(meta["tags"]) or None,
+            "exchange_id": ex.id,
+            "exchange_key": key,
+            "added_by": f"exchange:{ex.name}"[:200],
+        }
+        new.append((fields, pairs))
+    ids, duplicates = _insert_entries(session, bank, new)
+    result.added += len(ids)
+    result.duplicates += duplicates
 
 
 def _extra_signals(value: Any, collab: Any) -> list[tuple[str, str]]:

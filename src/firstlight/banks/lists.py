@@ -125,25 +125,9 @@ def _import_batch(
             result.error(rec.line, e.message)
             continue
         checked.append((replace(rec, category_iwf=iwf, category_ncmec=ncmec), pairs))
-    existing = _existing_entries(session, bank.id, [p for _, ps in checked for p in ps])
-    seen: set[tuple[str, str]] = set(existing)
-    rows: list[dict[str, Any]] = []
-    row_pairs: list[list[tuple[str, str]]] = []
-    now = utcnow()
-    for rec, pairs in checked:
-        fresh = []
-        for st, v in pairs:
-            key = (st, value_key(v))
-            if key in seen:
-                result.duplicates += 1
-            else:
-                seen.add(key)
-                fresh.append((st, v))
-        if not fresh:
-            continue
-        rows.append(
+    new = [
+        (
             {
-                "bank_id": bank.id,
                 "enabled": rec.enabled,
                 "disabled_reason": None if rec.enabled else "imported disabled",
                 "source": (rec.source or source)[:200],
@@ -153,28 +137,64 @@ def _import_batch(
                 "original_id": rec.original_id,
                 "tags": sorted(set(rec.tags)) or None,
                 "exchange_id": exchange_id,
-                "exchange_key": None,
                 "added_by": actor[:200],
-                "created_at": now,
-                "updated_at": now,
-            }
+            },
+            pairs,
         )
-        row_pairs.append(fresh)
-    if not rows:
-        return
-    ids = _insert_entries(session, bank, rows, row_pairs)
-    result.added += len(ids)
-    result.first_id = ids[0] if result.first_id is None else result.first_id
-    result.last_id = ids[-1]
+        for rec, pairs in checked
+    ]
+    ids, duplicates = _insert_entries(session, bank, new)
+    result.duplicates += duplicates
+    if ids:
+        result.added += len(ids)
+        result.first_id = ids[0] if result.first_id is None else result.first_id
+        result.last_id = ids[-1]
+
+
+_ROW_DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    "disabled_reason": None,
+    "source": "manual",
+    "category_iwf": None,
+    "category_ncmec": None,
+    "note": None,
+    "original_id": None,
+    "tags": None,
+    "exchange_id": None,
+    "exchange_key": None,
+    "added_by": "system",
+}
 
 
 def _insert_entries(
     session: Session,
     bank: Bank,
-    rows: list[dict[str, Any]],
-    row_pairs: list[list[tuple[str, str]]],
-) -> list[int]:
-    """Bulk-insert entries and their signals (already checked and deduplicated); log the change."""
+    new: list[tuple[dict[str, Any], list[tuple[str, str]]]],
+) -> tuple[list[int], int]:
+    """Bulk-insert entries given as ``(fields, checked signals)``; log the change.
+
+    A signal the bank already holds, or that an earlier entry of the same call brings, is dropped and
+    counted as a duplicate; an entry left with no signal is not inserted. Returns ``(ids, duplicates)``.
+    """
+    seen = set(_existing_entries(session, bank.id, [p for _, ps in new for p in ps]))
+    duplicates = 0
+    rows: list[dict[str, Any]] = []
+    row_pairs: list[list[tuple[str, str]]] = []
+    now = utcnow()
+    for fields, pairs in new:
+        fresh = []
+        for st, v in pairs:
+            key = (st, value_key(v))
+            if key in seen:
+                duplicates += 1
+            else:
+                seen.add(key)
+                fresh.append((st, v))
+        if fresh:
+            rows.append({**_ROW_DEFAULTS, **fields, "bank_id": bank.id, "created_at": now, "updated_at": now})
+            row_pairs.append(fresh)
+    if not rows:
+        return [], duplicates
     ids = list(
         session.execute(
             insert(BankEntry).returning(BankEntry.id, sort_by_parameter_order=True), rows
@@ -192,7 +212,7 @@ def _insert_entries(
     _changes.record_entries(
         session, "add", [eid for eid, _ in enabled], bank_id=bank.id, signals=dict(enabled)
     )
-    return ids
+    return ids, duplicates
 
 
 def export_bank(
