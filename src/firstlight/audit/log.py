@@ -21,14 +21,21 @@ from sqlalchemy.orm import Session
 from firstlight.audit.models import AuditEntry
 from firstlight.store.db import utcnow
 
-__all__ = ["GENESIS_HASH", "VerifyResult", "entry_hash", "record", "verify"]
+__all__ = ["GENESIS_HASH", "VerifyResult", "canonical_time", "chain_hash", "entry_hash", "record", "verify"]
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x46494C41  # "FILA": the audit log's PostgreSQL advisory lock
 _append_lock = threading.Lock()
 
 
-def _canonical_time(at: datetime) -> str:
+def chain_hash(material: dict[str, Any]) -> str:
+    """SHA-256 of canonical JSON: what every hash chain here (audit log, chain of custody, compliance
+    records) seals each link with, so the three cannot drift apart."""
+    canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def canonical_time(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -46,22 +53,18 @@ def entry_hash(
     details: dict[str, Any] | None,
 ) -> str:
     """SHA-256 over the previous hash and a canonical JSON of the entry."""
-    material = json.dumps(
+    return chain_hash(
         {
             "prev": prev_hash,
             "seq": seq,
-            "at": _canonical_time(at),
+            "at": canonical_time(at),
             "actor": actor,
             "action": action,
             "object_type": object_type,
             "object_id": object_id,
             "details": details,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
+        }
     )
-    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def record(

@@ -13,7 +13,6 @@ Superseded records stay: Ofcom's Record-Keeping and Review Guidance asks for at 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,10 +49,6 @@ GENESIS = "0" * 64
 TRIGGERS = ("initial", "significant_change", "annual_review", "manual")
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
 def _time(at: datetime) -> str:
     if at.tzinfo is None:
         raise Invalid("record times must be timezone-aware")
@@ -75,7 +70,7 @@ def content_hash(row: AssessmentRow) -> str:
         "levels": row.levels,
         "body": row.body,
     }
-    return hashlib.sha256(_canonical(material).encode()).hexdigest()
+    return audit.chain_hash(material)
 
 
 # --- profiles -----------------------------------------------------------------------------------------

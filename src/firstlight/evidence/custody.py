@@ -8,16 +8,16 @@ court or to the NCA with the file) while the audit log covers everything else.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from firstlight.audit import canonical_time, chain_hash
 from firstlight.evidence.models import CustodyEntry
 from firstlight.store.db import utcnow
 
@@ -30,13 +30,10 @@ _lock = threading.Lock()
 
 def _hash(prev: str, seq: int, item_id: int, at: datetime, actor: str, action: str,
           reason: str | None, details: dict[str, Any] | None) -> str:
-    at_s = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    material = json.dumps(
-        {"prev": prev, "seq": seq, "item": item_id, "at": at_s, "actor": actor, "action": action,
-         "reason": reason, "details": details},
-        sort_keys=True, separators=(",", ":"), default=str,
+    return chain_hash(
+        {"prev": prev, "seq": seq, "item": item_id, "at": canonical_time(at), "actor": actor,
+         "action": action, "reason": reason, "details": details}
     )
-    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def append_custody(
